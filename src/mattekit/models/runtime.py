@@ -1,0 +1,155 @@
+"""ONNX Runtime sessions: the one place that imports onnxruntime.
+
+Devices map to ONNX Runtime execution providers. Asking for a device whose provider is not
+in the installed build is an error, never a silent fall-back to CPU, and the provider a
+session really uses is reported (`Session.provider`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mattekit.errors import ModelError, OptionError
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+__all__ = ["DEVICES", "Session", "load_session", "resolve_device", "thread_count", "clear_cache"]
+
+DEVICES: dict[str, str] = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "directml": "DmlExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+}
+
+_INSTALL_HINT = {
+    "cuda": "pip install onnxruntime-gpu (in place of onnxruntime)",
+    "tensorrt": "pip install onnxruntime-gpu with TensorRT libraries",
+    "coreml": "the standard onnxruntime wheel on macOS",
+    "directml": "pip install onnxruntime-directml (in place of onnxruntime)",
+    "openvino": "pip install onnxruntime-openvino (in place of onnxruntime)",
+}
+
+
+def resolve_device(device: str | None = None) -> str:
+    """The device to use: the argument, else ``$MATTEKIT_DEVICE``, else "cpu".
+
+    Raises:
+        OptionError: unknown device name.
+    """
+    name = (device or os.environ.get("MATTEKIT_DEVICE") or "cpu").strip().lower()
+    if name not in DEVICES:
+        raise OptionError(f"unknown device '{name}'; choose one of: {', '.join(DEVICES)}")
+    return name
+
+
+def thread_count() -> int:
+    """Intra-op threads: ``$MATTEKIT_THREADS`` if set, else the CPUs this process may use."""
+    env = os.environ.get("MATTEKIT_THREADS", "").strip()
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise OptionError(f"MATTEKIT_THREADS must be a positive integer, got '{env}'")
+        return value
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class Session:
+    """A loaded model: its ONNX Runtime session and the provider it really runs on."""
+
+    name: str
+    path: Path
+    provider: str
+    inner: onnxruntime.InferenceSession
+    input_name: str
+    output_names: list[str]
+
+    def run(self, array: NDArray[np.float32]) -> list[NDArray[np.float32]]:
+        """Run the model on one input array and return all outputs."""
+        try:
+            outputs = self.inner.run(self.output_names, {self.input_name: array})
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"model '{self.name}' failed to run on {self.provider}: {exc}") from exc
+        return [np.asarray(o) for o in outputs]
+
+
+_cache: dict[tuple[str, str, int], Session] = {}
+_lock = threading.Lock()
+
+
+def load_session(name: str, path: Path, device: str | None = None) -> Session:
+    """Load (once per process) an ONNX model on a device.
+
+    Raises:
+        ModelError: the device's provider is not available in this onnxruntime build, or the
+            session could not be created on it.
+    """
+    device = resolve_device(device)
+    threads = thread_count()
+    key = (str(path), device, threads)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _create(name, path, device, threads)
+        return _cache[key]
+
+
+def clear_cache() -> None:
+    """Forget every loaded session (they are freed when no longer referenced)."""
+    with _lock:
+        _cache.clear()
+
+
+def _create(name: str, path: Path, device: str, threads: int) -> Session:
+    import onnxruntime as ort
+
+    provider = DEVICES[device]
+    available = ort.get_available_providers()
+    if provider not in available:
+        have = ", ".join(d for d, p in DEVICES.items() if p in available)
+        raise ModelError(
+            f"device '{device}' needs {provider}, which this onnxruntime build lacks "
+            f"(available here: {have}); install {_INSTALL_HINT.get(device, 'a build with it')}"
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    providers: list[Any] = [provider] if device == "cpu" else [provider, DEVICES["cpu"]]
+    try:
+        inner = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"cannot load model '{name}' from {path} on {device}: {exc}") from exc
+    inner.disable_fallback()
+    used = inner.get_providers()[0]
+    if used != provider:
+        raise ModelError(
+            f"device '{device}' was asked for but ONNX Runtime could only start {used} for "
+            f"model '{name}'; check the {device} libraries and drivers"
+        )
+    return Session(
+        name=name,
+        path=path,
+        provider=used,
+        inner=inner,
+        input_name=inner.get_inputs()[0].name,
+        output_names=[o.name for o in inner.get_outputs()],
+    )
