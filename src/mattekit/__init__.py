@@ -5,8 +5,6 @@ Example:
     >>> remove("dog.jpg").save("dog.png")  # doctest: +SKIP
 """
 
-from __future__ import annotations
-
 from mattekit.api import composite, load_segmenter, remove, segment
 from mattekit.errors import (
     InputError,

@@ -34,9 +34,13 @@ class Settings:
 
 
 def _fail_line(where: str, exc: BaseException, debug: bool) -> None:
+    """Print one error line naming the input (once: library messages may already name it)."""
     if debug:
         traceback.print_exception(exc)
-    click.echo(f"mattekit: error: {where}: {exc}", err=True)
+    message = str(exc)
+    if not message.startswith(where):
+        message = f"{where}: {message}"
+    click.echo(f"mattekit: error: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
