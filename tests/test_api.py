@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from PIL import Image
 import mattekit
 from mattekit import InputError, OptionError, composite, remove, segment
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from evalset import EXAMPLES
 
 ASTRONAUT = EXAMPLES / "astronaut.jpg"
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from mattekit.cli import cli
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from evalset import EXAMPLES
 
 ASTRONAUT = EXAMPLES / "astronaut.jpg"
 

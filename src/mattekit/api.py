@@ -15,12 +15,13 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from mattekit import compose, imageio
 from mattekit.errors import InputError
 from mattekit.imageio import DecodedImage, decode_image
-from mattekit.pipeline import parse_background, render, subject_mask
+from mattekit.pipeline import Background, parse_background, render, subject_mask
 from mattekit.segmenters import Segmenter, load_segmenter
 
-__all__ = ["ImageInput", "remove", "segment", "composite", "load_segmenter"]
+__all__ = ["ImageInput", "remove", "segment", "composite", "load_segmenter", "process_file"]
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], Image.Image, NDArray[np.generic]]
 """Anything an image can be given as: a path, encoded bytes, a binary file, PIL or numpy."""
@@ -121,3 +122,52 @@ def _as_alpha(mask: NDArray[np.floating] | ImageInput) -> NDArray[np.float32]:
     decoded: DecodedImage = decode_image(mask, name="mask")
     grey = decoded.rgb[..., 0].astype(np.float32) / 255.0
     return grey if decoded.alpha is None else np.minimum(grey, decoded.alpha)
+
+
+def process_file(
+    source: ImageInput,
+    target: str | os.PathLike[str] | IO[bytes],
+    segmenter: Segmenter,
+    *,
+    background: Background | None = None,
+    mask_only: bool = False,
+    estimate_foreground: bool = True,
+    fmt: str | None = None,
+    name: str | None = None,
+    max_pixels: int | None = None,
+) -> None:
+    """Decode, segment, compose and encode one image to a file (written atomically) or stream.
+
+    Args:
+        source: the photo.
+        target: output path (never one of the inputs), or a binary stream.
+        segmenter: from `load_segmenter`, reused across files.
+        background: None for a transparent cutout.
+        mask_only: write the 8-bit mask instead of a composite.
+        estimate_foreground: as in `remove`.
+        fmt: "PNG", "WEBP" or "JPEG"; None to take it from the target's suffix.
+        name: how to call the input in error messages.
+        max_pixels: pixel limit for the input; None for the default.
+
+    Raises:
+        InputError: unreadable input, or the target is the input.
+        OptionError: an unknown output format, or a transparent result asked for as JPEG.
+    """
+    is_path = isinstance(target, (str, os.PathLike))
+    if is_path and isinstance(source, (str, os.PathLike)):
+        imageio.ensure_not_input(target, [source])
+    if fmt is None:
+        fmt = imageio.format_for_path(target) if is_path else "PNG"
+    decoded = decode_image(source, name=name, max_pixels=max_pixels)
+    alpha = subject_mask(decoded, segmenter)
+    if mask_only:
+        pixels = compose.mask_to_l8(alpha)
+    else:
+        bg = background or Background()
+        pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
+    encoded = imageio.encode_image(pixels, fmt)
+    if is_path:
+        imageio.write_atomic(target, encoded)
+    else:
+        target.write(encoded)
+        target.flush()

@@ -24,6 +24,7 @@ log = logging.getLogger("mattekit")
 QUALITY = click.Choice(["fast", "balanced", "accurate"])
 SUBJECT = click.Choice(["auto", "person"])
 FORMATS = {"png": ".png", "webp": ".webp", "jpg": ".jpg", "jpeg": ".jpg"}
+FORMAT_NAMES = {".png": "PNG", ".webp": "WEBP", ".jpg": "JPEG"}
 
 
 @dataclass
@@ -131,8 +132,8 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
                 tag: str, default_ext: str, subject: str, quality: str, device: str | None,
                 max_pixels: int | None, *, background: str | None, estimate_foreground: bool,
                 mask_only: bool = False) -> None:  # fmt: skip
-    from mattekit import compose, imageio
-    from mattekit.pipeline import parse_background, render, subject_mask
+    from mattekit.api import process_file
+    from mattekit.pipeline import parse_background
     from mattekit.segmenters import load_segmenter
 
     ext = FORMATS[fmt] if fmt else None
@@ -146,23 +147,18 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
     for source, target in _progress(jobs):
         where = "<stdin>" if source == "-" else source
         try:
-            if target != "-":
-                imageio.ensure_not_input(target, [source] if source != "-" else [])
-            data: Any = sys.stdin.buffer.read() if source == "-" else Path(source)
-            decoded = imageio.decode_image(data, name=where, **_limit(max_pixels))
-            alpha = subject_mask(decoded, segmenter)
-            if mask_only:
-                pixels = compose.mask_to_l8(alpha)
-            else:
-                pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
-            out_fmt = imageio.format_for_path(target if target != "-" else f"x{ext or default_ext}")
-            encoded = imageio.encode_image(pixels, out_fmt)
-            if target == "-":
-                sys.stdout.buffer.write(encoded)
-                sys.stdout.buffer.flush()
-            else:
-                imageio.write_atomic(target, encoded)
-                log.debug("%s -> %s (%s)", where, target, getattr(segmenter, "name", ""))
+            process_file(
+                sys.stdin.buffer.read() if source == "-" else Path(source),
+                sys.stdout.buffer if target == "-" else target,
+                segmenter,
+                background=bg,
+                mask_only=mask_only,
+                estimate_foreground=estimate_foreground,
+                fmt=FORMAT_NAMES[(ext or default_ext)] if target == "-" else None,
+                name=where,
+                max_pixels=max_pixels,
+            )
+            log.debug("%s -> %s (%s)", where, target, getattr(segmenter, "name", ""))
         except ModelError as exc:
             _fail_line(where, exc, settings.debug)
             raise SystemExit(1) from None
@@ -173,10 +169,6 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
         if len(jobs) > 1:
             click.echo(f"mattekit: {failed} of {len(jobs)} inputs failed", err=True)
         raise SystemExit(1)
-
-
-def _limit(max_pixels: int | None) -> dict[str, int]:
-    return {} if max_pixels is None else {"max_pixels": max_pixels}
 
 
 def _plan(inputs: tuple[str, ...], output: str | None, tag: str, ext: str,

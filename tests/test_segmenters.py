@@ -1,0 +1,115 @@
+"""Real models on real photos: quality floors against ../shared/eval.
+
+Floors sit a little below what the models measured (README, "Quality levels"), so a
+regression in preprocessing, conversion, fusion or upsampling fails here. Masks are
+computed once per test session and shared.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from mattekit.imageio import decode_image
+from mattekit.segmenters import load_segmenter
+from mattekit.segmenters.person import SelfieSegmenter
+
+pytestmark = pytest.mark.models
+
+from evalset import EVAL, load_scorer
+PEOPLE = sorted((EVAL / "people" / "images").glob("*.jpg"))
+OBJECTS = sorted((EVAL / "objects" / "images").glob("*.jpg"))
+# Slow levels run on a fixed, evenly spread subset so the suite stays within minutes.
+PEOPLE_SUBSET = PEOPLE[::5]
+OBJECTS_SUBSET = OBJECTS[::3]
+
+
+def _truth(image: Path) -> np.ndarray:
+    folder = "masks" if image.parent.parent.name == "people" else "reference_u2net"
+    mask = Image.open(image.parent.parent / folder / f"{image.stem}.png").convert("L")
+    return np.asarray(mask) >= 128
+
+
+
+
+@cache
+def _scores(subject: str, quality: str, images: tuple[Path, ...]) -> tuple[float, float]:
+    """Mean IoU and boundary F (3 px) of a level over images, scored like score.py."""
+    scorer = load_scorer()
+    segmenter = load_segmenter(subject, quality)
+    ious, fs = [], []
+    for image in images:
+        truth = _truth(image)
+        mask = segmenter.segment(decode_image(image).rgb)
+        if mask.shape != truth.shape:
+            mask = cv2.resize(mask, truth.shape[::-1], interpolation=cv2.INTER_LINEAR)
+        pred = mask >= 0.5
+        ious.append((pred & truth).sum() / max(1, (pred | truth).sum()))
+        fs.append(scorer.boundary_f(pred, truth, 3))
+    return float(np.mean(ious)), float(np.mean(fs))
+
+
+@pytest.mark.parametrize(
+    ("subject", "quality", "images", "min_iou", "min_boundary_f"),
+    [
+        ("person", "fast", tuple(PEOPLE), 0.88, 0.78),
+        ("person", "balanced", tuple(PEOPLE), 0.895, 0.83),
+        ("person", "accurate", tuple(PEOPLE_SUBSET), 0.90, 0.85),
+        ("auto", "fast", tuple(OBJECTS), 0.90, 0.89),
+        ("auto", "balanced", tuple(OBJECTS), 0.92, 0.90),
+        ("auto", "accurate", tuple(OBJECTS_SUBSET), 0.92, 0.90),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_level_meets_its_floor(subject: str, quality: str, images: tuple[Path, ...],
+                               min_iou: float, min_boundary_f: float) -> None:  # fmt: skip
+    iou, boundary_f = _scores(subject, quality, images)
+    assert iou >= min_iou, f"{subject}/{quality}: IoU {iou:.3f} < {min_iou}"
+    assert boundary_f >= min_boundary_f, f"{subject}/{quality}: boundary F {boundary_f:.3f} < {min_boundary_f}"
+
+
+def test_person_levels_improve_edges_over_fast() -> None:
+    fast_iou, fast_f = _scores("person", "fast", tuple(PEOPLE))
+    balanced_iou, balanced_f = _scores("person", "balanced", tuple(PEOPLE))
+    assert balanced_iou > fast_iou
+    assert balanced_f > fast_f + 0.03
+
+
+def test_auto_accurate_beats_fast_on_the_same_images() -> None:
+    fast = _scores("auto", "fast", tuple(OBJECTS_SUBSET))
+    accurate = _scores("auto", "accurate", tuple(OBJECTS_SUBSET))
+    assert accurate[0] > fast[0] and accurate[1] > fast[1]
+
+
+def test_wide_frames_use_the_landscape_model() -> None:
+    frames = sorted((EVAL / "video" / "dance-twirl" / "frames").glob("*.jpg"))[::15]
+    segmenter = SelfieSegmenter()
+    ious = []
+    for frame in frames:
+        rgb = decode_image(frame).rgb  # 854x480, 16:9
+        assert segmenter.predict(rgb).shape == (144, 256)
+        truth = np.asarray(Image.open(frame.parent.parent / "masks" / f"{frame.stem}.png").convert("L")) >= 128
+        pred = segmenter.segment(rgb) >= 0.5
+        ious.append((pred & truth).sum() / (pred | truth).sum())
+    # A small full-body dancer is far from the selfie model's close-up domain: it measured
+    # 0.65 here, the square model on the same frames 0.66.
+    assert np.mean(ious) >= 0.60, ious
+
+
+def test_portrait_frames_use_the_square_model() -> None:
+    rgb = decode_image(PEOPLE[0]).rgb[:, :200]  # cropped to portrait
+    assert rgb.shape[0] > rgb.shape[1]
+    assert SelfieSegmenter().predict(rgb).shape == (256, 256)
+
+
+def test_mask_is_float32_in_range_at_source_size() -> None:
+    rgb = decode_image(PEOPLE[0]).rgb
+    for quality in ("fast", "balanced"):
+        mask = load_segmenter("person", quality).segment(rgb)
+        assert mask.dtype == np.float32 and mask.shape == rgb.shape[:2]
+        assert 0.0 <= float(mask.min()) and float(mask.max()) <= 1.0
