@@ -156,3 +156,10 @@ def test_models_verify_all_cached_ok(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["models", "verify", "selfie", "isnet-medium"])
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["selfie: ok", "isnet-medium: ok"]
+
+
+@pytest.mark.models
+def test_debug_reports_the_provider_in_use(runner: CliRunner, photo: Path) -> None:
+    result = runner.invoke(cli, ["--debug", "mask", str(photo), "-s", "person", "-Q", "fast"])
+    assert result.exit_code == 0, result.stderr
+    assert "mattekit: segmenter selfie on cpu (CPUExecutionProvider)" in result.stderr

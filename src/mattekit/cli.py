@@ -133,6 +133,7 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
                 max_pixels: int | None, *, background: str | None, estimate_foreground: bool,
                 mask_only: bool = False) -> None:  # fmt: skip
     from mattekit.api import process_file
+    from mattekit.models.runtime import DEVICES, resolve_device
     from mattekit.pipeline import parse_background
     from mattekit.segmenters import load_segmenter
 
@@ -141,8 +142,10 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
     try:
         segmenter = load_segmenter(subject, quality, device)
         bg = parse_background(background)
+        chosen = resolve_device(device)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
+    log.debug("segmenter %s on %s (%s)", getattr(segmenter, "name", "?"), chosen, DEVICES[chosen])
     failed = 0
     for source, target in _progress(jobs):
         where = "<stdin>" if source == "-" else source

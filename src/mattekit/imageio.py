@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import secrets
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
+from mattekit.atomic import atomic_writer
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
 
 if TYPE_CHECKING:
@@ -297,23 +297,8 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise OptionError(f"{target}: the output folder {folder} does not exist")
     if target.is_dir():
         raise OptionError(f"{target}: is a folder; give a file name such as {target / 'out.png'}")
-    while True:
-        temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            # 0o666 minus the umask, like a normal new file (mkstemp would make it 0o600).
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        break
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(target) as handle:
+        handle.write(data)
 
 
 def ensure_not_input(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> None:

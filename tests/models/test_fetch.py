@@ -65,6 +65,7 @@ def test_damaged_file_is_detected_and_fetched_again(
     def fake_registry(spec, tmp, progress):  # the registry, served from the real cache
         fetched.append(spec.name)
         fetch._store_copy(spec, _real(model_cache, spec.name))
+        return [spec]
 
     monkeypatch.delenv("MATTEKIT_OFFLINE", raising=False)
     monkeypatch.setattr(fetch, "_download", fake_registry)
@@ -127,3 +128,25 @@ def test_two_processes_importing_at_once_do_not_corrupt(home: Path, model_cache:
     assert verify_model("deeplabv3-voc").state == "ok"
     leftovers = [p.name for p in (home / "models" / "deeplabv3-voc").iterdir() if p.name.endswith(".part")]
     assert leftovers == []
+
+
+def test_siblings_come_from_one_download(home: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Both selfie files ship in one wheel: fetching both downloads it once."""
+    import zipfile
+
+    wheel = tmp_path / "mediapipe-0.10.14-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in ("selfie", "selfie-landscape"):
+            archive.write(_real(model_cache, name), get_spec(name).source.member)
+    downloads: list[str] = []
+
+    def fake_pip(spec, source, tmp, progress):
+        downloads.append(spec.name)
+        return wheel
+
+    monkeypatch.delenv("MATTEKIT_OFFLINE", raising=False)
+    monkeypatch.setattr(fetch, "_pip_download", fake_pip)
+    fetch.fetch_model("selfie", progress=False)
+    fetch.fetch_model("selfie-landscape", progress=False)
+    assert downloads == ["selfie"]
+    assert verify_model("selfie-landscape").state == "ok"

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from math import ceil
@@ -53,6 +52,7 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
+from mattekit.atomic import atomic_writer
 from mattekit.errors import ModelError
 
 __all__ = ["OPSET", "INPUT_NAME", "OUTPUT_NAME", "convert_tflite_to_onnx", "tflite_to_onnx_model"]
@@ -115,7 +115,9 @@ def convert_tflite_to_onnx(tflite_path: Path, onnx_path: Path) -> None:
     except OSError as exc:
         raise ModelError(f"cannot read tflite model {tflite_path}: {exc}") from exc
     model = tflite_to_onnx_model(data, source=str(tflite_path))
-    _write_atomically(onnx_path, model.SerializeToString())
+    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(onnx_path) as out:
+        out.write(model.SerializeToString())
 
 
 def tflite_to_onnx_model(data: bytes, source: str = "<bytes>") -> onnx.ModelProto:
@@ -143,21 +145,6 @@ def tflite_to_onnx_model(data: bytes, source: str = "<bytes>") -> onnx.ModelProt
         raise ModelError(
             f"{source} is a corrupt TFLite model ({type(exc).__name__}: {exc}); fetch it again"
         ) from exc
-
-
-def _write_atomically(path: Path, payload: bytes) -> None:
-    """Write `payload` to a temp file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parse_model(data: bytes, source: str) -> Any:

