@@ -117,3 +117,18 @@ def test_mask_is_float32_in_range_at_source_size() -> None:
         mask = load_segmenter("person", quality).segment(rgb)
         assert mask.dtype == np.float32 and mask.shape == rgb.shape[:2]
         assert 0.0 <= float(mask.min()) and float(mask.max()) <= 1.0
+
+
+def test_loaded_models_are_not_verified_again_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sha256 check runs when a session loads, not on every prediction (88 MB each)."""
+    import mattekit.models.fetch as fetch
+
+    rgb = decode_image(PEOPLE[0]).rgb
+    segmenters = [load_segmenter("person", "fast"), load_segmenter("auto", "fast")]
+    for segmenter in segmenters:
+        segmenter.segment(rgb)  # loads and verifies once
+    hashed: list[object] = []
+    monkeypatch.setattr(fetch, "sha256_of", lambda path: hashed.append(path))
+    for segmenter in segmenters + [load_segmenter("person", "fast")]:
+        segmenter.segment(rgb)
+    assert hashed == []

@@ -30,4 +30,4 @@ __all__ = [
 
 def load_model(name: str, device: str | None = None) -> Session:
     """Fetch (if needed), verify and load model `name` on `device`, once per process."""
-    return load_session(name, ensure_model(name), device)
+    return load_session(name, lambda: ensure_model(name), device)

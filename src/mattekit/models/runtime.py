@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,8 +95,14 @@ _cache: dict[tuple[str, str, int], Session] = {}
 _lock = threading.Lock()
 
 
-def load_session(name: str, path: Path, device: str | None = None) -> Session:
+def load_session(name: str, locate: Callable[[], Path], device: str | None = None) -> Session:
     """Load (once per process) an ONNX model on a device.
+
+    Args:
+        name: the session's unique name (a model, or a model at one input size).
+        locate: returns the verified model file; called only when the session is not loaded
+            yet, so fetching and the sha256 check happen once per load, not once per frame.
+        device: ONNX Runtime device; None for the default.
 
     Raises:
         ModelError: the device's provider is not available in this onnxruntime build, or the
@@ -103,10 +110,10 @@ def load_session(name: str, path: Path, device: str | None = None) -> Session:
     """
     device = resolve_device(device)
     threads = thread_count()
-    key = (str(path), device, threads)
+    key = (name, device, threads)
     with _lock:
         if key not in _cache:
-            _cache[key] = _create(name, path, device, threads)
+            _cache[key] = _create(name, locate(), device, threads)
         return _cache[key]
 
 

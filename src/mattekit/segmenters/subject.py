@@ -54,7 +54,9 @@ class ISNetSegmenter:
         return ensure_derived(self._model, f"{size}px", build)
 
     def _predict_at(self, rgb: NDArray[np.uint8], size: int) -> NDArray[np.float32]:
-        session = load_session(f"{self._model}@{size}", self._session_path(size), self._device)
+        session = load_session(
+            f"{self._model}@{size}", partial(self._session_path, size), self._device
+        )
         x = resize_for_model(rgb, size, size).astype(np.float32)
         x *= 1.0 / 255.0
         x -= 0.5
