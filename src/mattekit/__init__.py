@@ -5,7 +5,7 @@ Example:
     >>> remove("dog.jpg").save("dog.png")  # doctest: +SKIP
 """
 
-from mattekit.api import composite, load_segmenter, remove, segment
+from mattekit.api import class_map, classes, composite, load_segmenter, remove, segment
 from mattekit.errors import (
     InputError,
     InputTooLargeError,
@@ -25,6 +25,8 @@ __all__ = [
     "OptionError",
     "UnsupportedInputError",
     "__version__",
+    "class_map",
+    "classes",
     "composite",
     "load_segmenter",
     "remove",

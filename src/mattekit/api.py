@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import IO, Union
 
 import numpy as np
@@ -16,34 +17,55 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from mattekit import compose, imageio
+from mattekit.classes import ClassShare, class_report, voc_palette
 from mattekit.errors import InputError
 from mattekit.imageio import DecodedImage, decode_image
 from mattekit.pipeline import Background, parse_background, render, subject_mask
-from mattekit.segmenters import Segmenter, load_segmenter
+from mattekit.segmenters import Segmenter, load_segmenter, load_semantic
+from mattekit.segmenters.semantic import SemanticSegmenter
 
-__all__ = ["ImageInput", "remove", "segment", "composite", "load_segmenter", "process_file"]
+__all__ = [
+    "ImageInput",
+    "class_map",
+    "classes",
+    "composite",
+    "load_segmenter",
+    "process_class_map",
+    "process_file",
+    "remove",
+    "segment",
+]
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], Image.Image, NDArray[np.generic]]
 """Anything an image can be given as: a path, encoded bytes, a binary file, PIL or numpy."""
+
+Subject = Union[str, Iterable[str]]
+""""auto", "person", or Pascal VOC classes to keep: "dog", "dog,cat" or ["dog", "cat"]."""
+Classes = Union[str, Iterable[str], None]
 
 
 def segment(
     image: ImageInput,
     *,
-    subject: str = "auto",
+    subject: Subject = "auto",
     quality: str = "balanced",
+    keep: Classes = None,
+    drop: Classes = None,
     device: str | None = None,
 ) -> NDArray[np.float32]:
     """The subject's soft mask.
 
     Args:
         image: the photo.
-        subject: "auto" (any salient subject) or "person".
+        subject: "auto" (any salient subject), "person", or VOC classes to keep.
         quality: "fast", "balanced" or "accurate".
+        keep: VOC classes to keep, e.g. ["dog"].
+        drop: VOC classes to drop, e.g. ["horse"]; alone, every other object class stays.
         device: ONNX Runtime device ("cpu", "cuda", ...); None for the default.
 
     Returns:
-        float32 HxW mask in [0, 1] at the image's size (after EXIF orientation).
+        float32 HxW mask in [0, 1] at the image's size (after EXIF orientation); all zero
+        when none of the kept classes is in the picture.
 
     Raises:
         InputError: the image cannot be read.
@@ -51,14 +73,16 @@ def segment(
         ModelError: the model is missing and cannot be fetched.
     """
     decoded = decode_image(image)
-    return subject_mask(decoded, load_segmenter(subject, quality, device))
+    return subject_mask(decoded, load_segmenter(subject, quality, device, keep=keep, drop=drop))
 
 
 def remove(
     image: ImageInput,
     *,
-    subject: str = "auto",
+    subject: Subject = "auto",
     quality: str = "balanced",
+    keep: Classes = None,
+    drop: Classes = None,
     background: object = None,
     estimate_foreground: bool = True,
     device: str | None = None,
@@ -67,8 +91,9 @@ def remove(
 
     Args:
         image: the photo.
-        subject: "auto" (any salient subject) or "person".
+        subject: "auto" (any salient subject), "person", or VOC classes to keep.
         quality: "fast", "balanced" or "accurate".
+        keep: VOC classes to keep; drop: VOC classes to drop (see `segment`).
         background: None for a transparent cutout; else a colour ("white", "#00ff00",
             (r, g, b)), "blur" or "blur:RADIUS", or an image (path, PIL, array, bytes).
         estimate_foreground: recover the subject's own colours at soft edges, so no halo
@@ -80,11 +105,42 @@ def remove(
 
     Example:
         >>> remove("portrait.jpg", subject="person", background="blur:20")  # doctest: +SKIP
+        >>> remove("paddock.jpg", keep=["horse"], drop=["person"])  # doctest: +SKIP
     """
     decoded = decode_image(image)
-    mask = subject_mask(decoded, load_segmenter(subject, quality, device))
+    mask = subject_mask(decoded, load_segmenter(subject, quality, device, keep=keep, drop=drop))
     out = render(decoded.rgb, mask, parse_background(background), estimate_foreground=estimate_foreground)
     return Image.fromarray(out)
+
+
+def class_map(
+    image: ImageInput, *, quality: str = "balanced", device: str | None = None
+) -> NDArray[np.uint8]:
+    """The Pascal VOC class index of every pixel (uint8 HxW; `mattekit.classes.VOC_CLASSES`).
+
+    Args:
+        image: the photo.
+        quality: "fast" runs DeepLab once on the whole photo; "balanced" and "accurate" also
+            run it on overlapping tiles (better small objects, about 5x the time).
+        device: ONNX Runtime device; None for the default.
+    """
+    return load_semantic(quality, device).class_map(decode_image(image).rgb)
+
+
+def classes(
+    image: ImageInput,
+    *,
+    quality: str = "balanced",
+    min_share: float = 0.0,
+    device: str | None = None,
+) -> list[ClassShare]:
+    """The VOC object classes in a photo, largest first, with pixel shares and boxes.
+
+    Example:
+        >>> [(c.name, round(c.share, 2)) for c in classes("dog.jpg")]  # doctest: +SKIP
+        [('dog', 0.34)]
+    """
+    return class_report(class_map(image, quality=quality, device=device), min_share)
 
 
 def composite(
@@ -135,7 +191,7 @@ def process_file(
     fmt: str | None = None,
     name: str | None = None,
     max_pixels: int | None = None,
-) -> None:
+) -> NDArray[np.float32]:
     """Decode, segment, compose and encode one image to a file (written atomically) or stream.
 
     Args:
@@ -149,15 +205,14 @@ def process_file(
         name: how to call the input in error messages.
         max_pixels: pixel limit for the input; None for the default.
 
+    Returns:
+        The mask used (float32 HxW), e.g. to warn when it is empty.
+
     Raises:
         InputError: unreadable input, or the target is the input.
         OptionError: an unknown output format, or a transparent result asked for as JPEG.
     """
-    is_path = isinstance(target, (str, os.PathLike))
-    if is_path and isinstance(source, (str, os.PathLike)):
-        imageio.ensure_not_input(target, [source])
-    if fmt is None:
-        fmt = imageio.format_for_path(target) if is_path else "PNG"
+    fmt = _check_target(source, target, fmt)
     decoded = decode_image(source, name=name, max_pixels=max_pixels)
     alpha = subject_mask(decoded, segmenter)
     if mask_only:
@@ -165,8 +220,44 @@ def process_file(
     else:
         bg = background or Background()
         pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
-    encoded = imageio.encode_image(pixels, fmt)
-    if is_path:
+    _emit(target, imageio.encode_image(pixels, fmt))
+    return alpha
+
+
+def process_class_map(
+    source: ImageInput,
+    target: str | os.PathLike[str] | IO[bytes],
+    semantic: SemanticSegmenter,
+    *,
+    name: str | None = None,
+    max_pixels: int | None = None,
+) -> NDArray[np.uint8]:
+    """Write an image's VOC class map as a palette PNG (standard VOC colours); return the map.
+
+    Raises:
+        InputError: unreadable input, or the target is the input.
+    """
+    _check_target(source, target, "PNG")
+    decoded = decode_image(source, name=name, max_pixels=max_pixels)
+    indices = semantic.class_map(decoded.rgb)
+    _emit(target, imageio.encode_indexed_png(indices, voc_palette()))
+    return indices
+
+
+def _check_target(
+    source: ImageInput, target: str | os.PathLike[str] | IO[bytes], fmt: str | None
+) -> str:
+    """Refuse to write over the input; the output format (from the target's name if not given)."""
+    is_path = isinstance(target, (str, os.PathLike))
+    if is_path and isinstance(source, (str, os.PathLike)):
+        imageio.ensure_not_input(target, [source])
+    if fmt is None:
+        fmt = imageio.format_for_path(target) if is_path else "PNG"
+    return fmt
+
+
+def _emit(target: str | os.PathLike[str] | IO[bytes], encoded: bytes) -> None:
+    if isinstance(target, (str, os.PathLike)):
         imageio.write_atomic(target, encoded)
     else:
         target.write(encoded)

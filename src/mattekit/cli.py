@@ -13,16 +13,18 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mattekit.errors import MattekitError, ModelError, OptionError
 
+if TYPE_CHECKING:
+    from mattekit.segmenters import Segmenter
+
 log = logging.getLogger("mattekit")
 
 QUALITY = click.Choice(["fast", "balanced", "accurate"])
-SUBJECT = click.Choice(["auto", "person"])
 FORMATS = {"png": ".png", "webp": ".webp", "jpg": ".jpg", "jpeg": ".jpg"}
 FORMAT_NAMES = {".png": "PNG", ".webp": "WEBP", ".jpg": "JPEG"}
 
@@ -65,7 +67,9 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 def _segment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--device", default=None, help="ONNX Runtime device: cpu, cuda, coreml, directml, openvino (default $MATTEKIT_DEVICE or cpu).")(fn)
     fn = click.option("-Q", "--quality", type=QUALITY, default="balanced", show_default=True, help="Speed/quality level.")(fn)
-    fn = click.option("-s", "--subject", type=SUBJECT, default="auto", show_default=True, help="What to keep: any salient subject, or people.")(fn)
+    fn = click.option("--drop", multiple=True, metavar="CLASS[,CLASS]", help="VOC classes to drop; alone, every other object class stays.")(fn)
+    fn = click.option("--keep", multiple=True, metavar="CLASS[,CLASS]", help="VOC classes to keep (see `mattekit classes`).")(fn)
+    fn = click.option("-s", "--subject", default="auto", show_default=True, metavar="auto|person|CLASS[,CLASS]", help="What to keep: any salient subject, people, or Pascal VOC classes (dog,cat).")(fn)
     fn = click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse inputs with more pixels (default 100 MP or $MATTEKIT_MAX_PIXELS).")(fn)
     fn = click.option("-o", "--output", default=None, help="Output file, folder, or - for stdout (default: beside each input).")(fn)
     fn = click.argument("inputs", nargs=-1, required=True)(fn)
@@ -86,14 +90,16 @@ def _output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_output_options
 @click.pass_obj
 def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-           subject: str, quality: str, device: str | None, fmt: str | None,
-           estimate_foreground: bool) -> None:  # fmt: skip
+           subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+           device: str | None, fmt: str | None, estimate_foreground: bool) -> None:  # fmt: skip
     """Cut the subject out: a transparent PNG (or WebP) per input.
 
-    Example: mattekit remove photo.jpg  (writes photo.cutout.png)
+    Examples: mattekit remove photo.jpg  (writes photo.cutout.png);
+    mattekit remove paddock.jpg --keep horse --drop person
     """
-    _run_images(settings, inputs, output, fmt, ".cutout", ".png", subject, quality, device,
-                max_pixels, background=None, estimate_foreground=estimate_foreground)  # fmt: skip
+    segmenter = _segmenter(subject, keep, drop, quality, device)
+    _run_images(settings, inputs, output, fmt, ".cutout", ".png", segmenter, device, max_pixels,
+                background=None, estimate_foreground=estimate_foreground)  # fmt: skip
 
 
 @cli.command()
@@ -102,76 +108,175 @@ def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_
 @click.option("--bg", "background", required=True, help="New background: an image file, a colour (white, '#00ff00'), or blur[:RADIUS].")
 @click.pass_obj
 def replace(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-            subject: str, quality: str, device: str | None, fmt: str | None,
-            estimate_foreground: bool, background: str) -> None:  # fmt: skip
+            subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+            device: str | None, fmt: str | None, estimate_foreground: bool,
+            background: str) -> None:  # fmt: skip
     """Put the subject on a new background (image, colour, or the blurred original).
 
     Example: mattekit replace photo.jpg --bg blur:20  (writes photo.replaced.jpg)
     """
-    _run_images(settings, inputs, output, fmt, ".replaced", ".jpg", subject, quality, device,
-                max_pixels, background=background, estimate_foreground=estimate_foreground)  # fmt: skip
+    segmenter = _segmenter(subject, keep, drop, quality, device)
+    _run_images(settings, inputs, output, fmt, ".replaced", ".jpg", segmenter, device, max_pixels,
+                background=background, estimate_foreground=estimate_foreground)  # fmt: skip
 
 
 @cli.command()
 @_segment_options
+@click.option("--classes", "class_map", is_flag=True, help="Write the VOC class index of every pixel instead (palette PNG, VOC colours).")
 @click.pass_obj
 def mask(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-         subject: str, quality: str, device: str | None) -> None:  # fmt: skip
+         subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+         device: str | None, class_map: bool) -> None:  # fmt: skip
     """Write the 8-bit mask (255 = subject), as a greyscale PNG.
 
-    Example: mattekit mask photo.jpg  (writes photo.mask.png)
+    Examples: mattekit mask photo.jpg  (writes photo.mask.png);
+    mattekit mask photo.jpg --classes  (writes photo.classes.png)
     """
-    _run_images(settings, inputs, output, None, ".mask", ".png", subject, quality, device,
-                max_pixels, background=None, estimate_foreground=False, mask_only=True)  # fmt: skip
+    if class_map:
+        _run_class_maps(settings, inputs, output, quality, device, max_pixels)
+        return
+    segmenter = _segmenter(subject, keep, drop, quality, device)
+    _run_images(settings, inputs, output, None, ".mask", ".png", segmenter, device, max_pixels,
+                background=None, estimate_foreground=False, mask_only=True)  # fmt: skip
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-Q", "--quality", type=QUALITY, default="balanced", show_default=True, help="fast: one model run; balanced/accurate: also overlapping tiles (finds smaller objects).")
+@click.option("--min-share", type=click.FloatRange(0, 1), default=0.001, show_default=True, help="Leave out classes covering less than this fraction of the picture.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per input, in a list).")
+@click.option("--device", default=None, help="ONNX Runtime device (default $MATTEKIT_DEVICE or cpu).")
+@click.option("--max-pixels", type=click.IntRange(min=1), default=None, help="Refuse inputs with more pixels.")
+@click.pass_obj
+def classes(settings: Settings, inputs: tuple[str, ...], quality: str, min_share: float,
+            as_json: bool, device: str | None, max_pixels: int | None) -> None:  # fmt: skip
+    """List the Pascal VOC classes in each photo, with their share of the pixels and box.
+
+    Example: mattekit classes photo.jpg
+    """
+    import json
+
+    from mattekit.classes import class_report
+    from mattekit.imageio import decode_image
+    from mattekit.segmenters import load_semantic
+
+    semantic = load_semantic(quality, device)
+    reports: list[dict[str, Any]] = []
+
+    def work(source: str, _target: str) -> None:
+        decoded = decode_image(_read(source), name=_where(source), max_pixels=max_pixels)
+        found = class_report(semantic.class_map(decoded.rgb), min_share)
+        height, width = decoded.rgb.shape[:2]
+        reports.append({"image": _where(source), "width": width, "height": height,
+                        "classes": [c.to_dict() for c in found]})  # fmt: skip
+        if not as_json:
+            click.echo(f"{_where(source)} ({width}x{height}):" + ("" if found else " no VOC class found"))
+            for c in found:
+                x0, y0, x1, y1 = c.box
+                click.echo(f"  {c.name:<12} {100 * c.share:6.2f}%  box x {x0}-{x1}, y {y0}-{y1}")
+
+    try:
+        _each_input(settings, [(source, "") for source in inputs], work)
+    finally:
+        if as_json:
+            click.echo(json.dumps(reports, indent=2))
 
 
 # -- the per-input loop -------------------------------------------------------------------
 
 
+def _segmenter(subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+               device: str | None) -> Segmenter:  # fmt: skip
+    from mattekit.segmenters import load_segmenter
+
+    try:
+        return load_segmenter(subject, quality, device, keep=list(keep) or None, drop=list(drop) or None)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _where(source: str) -> str:
+    return "<stdin>" if source == "-" else source
+
+
+def _read(source: str) -> bytes | Path:
+    return sys.stdin.buffer.read() if source == "-" else Path(source)
+
+
+def _each_input(settings: Settings, jobs: list[tuple[str, str]], work: Callable[[str, str], None]) -> None:
+    """Run `work(source, target)` for every job; report failures and go on (a model error stops)."""
+    failed = 0
+    for source, target in _progress(jobs):
+        try:
+            work(source, target)
+        except ModelError as exc:
+            _fail_line(_where(source), exc, settings.debug)
+            raise SystemExit(1) from None
+        except (MattekitError, OSError) as exc:
+            failed += 1
+            _fail_line(_where(source), exc, settings.debug)
+    if failed:
+        if len(jobs) > 1:
+            click.echo(f"mattekit: {failed} of {len(jobs)} inputs failed", err=True)
+        raise SystemExit(1)
+
+
 def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None, fmt: str | None,
-                tag: str, default_ext: str, subject: str, quality: str, device: str | None,
+                tag: str, default_ext: str, segmenter: Segmenter, device: str | None,
                 max_pixels: int | None, *, background: str | None, estimate_foreground: bool,
                 mask_only: bool = False) -> None:  # fmt: skip
     from mattekit.api import process_file
     from mattekit.models.runtime import DEVICES, resolve_device
     from mattekit.pipeline import parse_background
-    from mattekit.segmenters import load_segmenter
 
     ext = FORMATS[fmt] if fmt else None
     jobs = list(_plan(inputs, output, tag, ext or default_ext, ext))
     try:
-        segmenter = load_segmenter(subject, quality, device)
         bg = parse_background(background)
         chosen = resolve_device(device)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
     log.debug("segmenter %s on %s (%s)", getattr(segmenter, "name", "?"), chosen, DEVICES[chosen])
-    failed = 0
-    for source, target in _progress(jobs):
-        where = "<stdin>" if source == "-" else source
-        try:
-            process_file(
-                sys.stdin.buffer.read() if source == "-" else Path(source),
-                sys.stdout.buffer if target == "-" else target,
-                segmenter,
-                background=bg,
-                mask_only=mask_only,
-                estimate_foreground=estimate_foreground,
-                fmt=FORMAT_NAMES[(ext or default_ext)] if target == "-" else None,
-                name=where,
-                max_pixels=max_pixels,
-            )
-            log.debug("%s -> %s (%s)", where, target, getattr(segmenter, "name", ""))
-        except ModelError as exc:
-            _fail_line(where, exc, settings.debug)
-            raise SystemExit(1) from None
-        except (MattekitError, OSError) as exc:
-            failed += 1
-            _fail_line(where, exc, settings.debug)
-    if failed:
-        if len(jobs) > 1:
-            click.echo(f"mattekit: {failed} of {len(jobs)} inputs failed", err=True)
-        raise SystemExit(1)
+
+    def work(source: str, target: str) -> None:
+        alpha = process_file(
+            _read(source),
+            sys.stdout.buffer if target == "-" else target,
+            segmenter,
+            background=bg,
+            mask_only=mask_only,
+            estimate_foreground=estimate_foreground,
+            fmt=FORMAT_NAMES[(ext or default_ext)] if target == "-" else None,
+            name=_where(source),
+            max_pixels=max_pixels,
+        )
+        if not (alpha >= 0.5).any():
+            kept = getattr(segmenter, "classes", None)
+            what = f"none of the kept classes ({_class_names(kept)})" if kept else "no subject"
+            log.warning("warning: %s: %s found; the output is empty", _where(source), what)
+        log.debug("%s -> %s (%s)", _where(source), target, getattr(segmenter, "name", ""))
+
+    _each_input(settings, jobs, work)
+
+
+def _class_names(indices: Any) -> str:
+    from mattekit.classes import VOC_CLASSES
+
+    return ", ".join(VOC_CLASSES[i] for i in sorted(indices))
+
+
+def _run_class_maps(settings: Settings, inputs: tuple[str, ...], output: str | None, quality: str,
+                    device: str | None, max_pixels: int | None) -> None:  # fmt: skip
+    from mattekit.api import process_class_map
+    from mattekit.segmenters import load_semantic
+
+    semantic = load_semantic(quality, device)
+
+    def work(source: str, target: str) -> None:
+        out = sys.stdout.buffer if target == "-" else target
+        process_class_map(_read(source), out, semantic, name=_where(source), max_pixels=max_pixels)
+
+    _each_input(settings, list(_plan(inputs, output, ".classes", ".png", ".png")), work)
 
 
 def _plan(inputs: tuple[str, ...], output: str | None, tag: str, ext: str,

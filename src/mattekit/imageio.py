@@ -252,6 +252,23 @@ def encode_image(image: NDArray[np.uint8], fmt: str, *, quality: int | None = No
     return _pil_save(array, "BMP")
 
 
+def encode_indexed_png(indices: NDArray[np.uint8], palette: list[int]) -> bytes:
+    """Encode an HxW array of indices as a palette ("P" mode) PNG.
+
+    Args:
+        indices: uint8 (H, W), each value an entry of the palette.
+        palette: flattened RGB triples, up to 256 of them.
+    """
+    if not (isinstance(indices, np.ndarray) and indices.dtype == np.uint8 and indices.ndim == 2):
+        raise InputError("indices must be a uint8 (H, W) array")
+    height, width = indices.shape
+    image = Image.frombytes("P", (width, height), np.ascontiguousarray(indices).tobytes())
+    image.putpalette(palette)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False, compress_level=1)
+    return buffer.getvalue()
+
+
 def format_for_path(path: str | os.PathLike[str]) -> str:
     """The output format for a file name, from its extension.
 

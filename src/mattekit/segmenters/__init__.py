@@ -1,9 +1,14 @@
 """Segmenters, one module per model family, and the quality levels that pick among them.
 
-| subject | fast             | balanced                        | accurate                              |
-|---------|------------------|---------------------------------|---------------------------------------|
-| person  | selfie           | selfie + isnet-medium@512, mean | selfie + isnet-medium@768+1024, mean  |
-| auto    | isnet-medium@512 | isnet-medium@768                | isnet-medium@768+1024 (multi-scale)   |
+| subject | fast             | balanced                           | accurate                                |
+|---------|------------------|------------------------------------|-----------------------------------------|
+| person  | selfie           | selfie + isnet-medium@512, mean    | selfie + isnet-medium@768+1024, mean    |
+| auto    | isnet-medium@512 | isnet-medium@768                   | isnet-medium@768+1024 (multi-scale)     |
+| classes | deeplabv3        | deeplabv3+tiles + isnet-medium@512 | deeplabv3+tiles + isnet-medium@768+1024 |
+
+A subject that names VOC classes ("dog", "dog,cat"), or `keep` / `drop` lists, selects the
+class levels: DeepLab says which pixels belong to the kept classes, IS-Net where their
+edges are (as the selfie model and IS-Net do for people).
 
 Every level upsamples the model's mask to the source size with a guided filter. The sizes
 were chosen by measurement on ../shared/eval (see the README's level table): IS-Net falls
@@ -14,43 +19,94 @@ apart below 512 px on people (IoU 0.47 at 320), 768 px matches 1024 px, and the 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
+from mattekit.classes import VOC_CLASSES, parse_classes, select_classes
 from mattekit.errors import OptionError
 from mattekit.segmenters.base import Segmenter
-from mattekit.segmenters.combined import PersonDetailSegmenter
+from mattekit.segmenters.combined import DetailSegmenter
 from mattekit.segmenters.person import SelfieSegmenter
+from mattekit.segmenters.semantic import ClassSegmenter, SemanticSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
 
-__all__ = ["QUALITIES", "SUBJECTS", "Segmenter", "load_segmenter"]
+__all__ = ["QUALITIES", "SUBJECTS", "Segmenter", "load_segmenter", "load_semantic"]
+
+Classes = str | Iterable[str] | None
 
 QUALITIES = ("fast", "balanced", "accurate")
-SUBJECTS = ("auto", "person")
+SUBJECTS = ("auto", "person", "CLASS[,CLASS]")
 
 _AUTO_SIZES: dict[str, tuple[int, ...]] = {"fast": (512,), "balanced": (768,), "accurate": (768, 1024)}
-_PERSON_DETAIL_SIZES: dict[str, tuple[int, ...]] = {"balanced": (512,), "accurate": (768, 1024)}
+_DETAIL_SIZES: dict[str, tuple[int, ...]] = {"balanced": (512,), "accurate": (768, 1024)}
+_PERSON_WORDS = ("person", "people")
 
 
 def load_segmenter(
-    subject: str = "auto", quality: str = "balanced", device: str | None = None
+    subject: str | Iterable[str] = "auto",
+    quality: str = "balanced",
+    device: str | None = None,
+    *,
+    keep: Classes = None,
+    drop: Classes = None,
 ) -> Segmenter:
-    """The segmenter for a subject kind at a quality level.
+    """The segmenter for a subject at a quality level.
 
     Args:
-        subject: "auto" (any salient subject) or "person".
+        subject: "auto" (any salient subject), "person", or VOC classes to keep ("dog",
+            "dog,cat" or a list of names).
         quality: "fast", "balanced" or "accurate".
         device: ONNX Runtime device; None for ``$MATTEKIT_DEVICE`` or the CPU.
+        keep: VOC classes to keep (added to those named by `subject`).
+        drop: VOC classes to drop; with no class kept, every other object class stays.
 
     Raises:
-        OptionError: unknown subject or quality.
+        OptionError: unknown subject, class or quality.
     """
     _check_choice("quality", quality, QUALITIES)
-    _check_choice("subject", subject, SUBJECTS)
-    if subject == "person":
-        if quality == "fast":
-            return SelfieSegmenter(device)
-        detail = ISNetSegmenter(size=_PERSON_DETAIL_SIZES[quality], device=device)
-        return PersonDetailSegmenter(detail, device)
-    return ISNetSegmenter(size=_AUTO_SIZES[quality], device=device)
+    named = subject.strip().lower() if isinstance(subject, str) else None
+    if keep is None and drop is None and named in ("auto", "", *_PERSON_WORDS):
+        if named in _PERSON_WORDS:
+            return _with_detail(SelfieSegmenter(device), quality, device)
+        return ISNetSegmenter(size=_AUTO_SIZES[quality], device=device)
+    if named not in (None, "auto"):
+        _check_subject(str(subject))
+    kept = [] if named == "auto" else [subject] if isinstance(subject, str) else list(subject)
+    if keep is not None:
+        kept += [keep] if isinstance(keep, str) else list(keep)
+    classes = select_classes(keep=kept or None, drop=drop)
+    return _with_detail(ClassSegmenter(classes, load_semantic(quality, device)), quality, device)
+
+
+def load_semantic(quality: str = "balanced", device: str | None = None) -> SemanticSegmenter:
+    """The VOC class model at a quality level: "fast" runs it once on the whole photo,
+    "balanced" and "accurate" also on overlapping tiles.
+
+    Raises:
+        OptionError: unknown quality.
+    """
+    _check_choice("quality", quality, QUALITIES)
+    return SemanticSegmenter(device, tiles=quality != "fast")
+
+
+def _with_detail(prior: SelfieSegmenter | ClassSegmenter, quality: str, device: str | None) -> Segmenter:
+    if quality == "fast":
+        return prior
+    return DetailSegmenter(prior, ISNetSegmenter(size=_DETAIL_SIZES[quality], device=device))
+
+
+def _check_subject(subject: str) -> None:
+    try:
+        parse_classes(subject)
+    except OptionError:
+        if "," in subject:  # a list of classes: name the unknown one
+            raise
+        words = ("auto", "person", *VOC_CLASSES[1:])
+        close = difflib.get_close_matches(subject.strip().lower(), words, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise OptionError(
+            f"unknown subject '{subject}'; use auto, person, or VOC classes: "
+            f"{', '.join(VOC_CLASSES[1:])}.{hint}"
+        ) from None
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

@@ -1,4 +1,4 @@
-"""Person masks with subject-model detail: the selfie prior and IS-Net's crisp edges, fused."""
+"""Masks with subject-model detail: a coarse prior (person or class) and IS-Net's crisp edges, fused."""
 
 from __future__ import annotations
 
@@ -6,26 +6,39 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from typing import Protocol
+
 from mattekit.refine import upsample_mask
-from mattekit.segmenters.person import SelfieSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
 
-__all__ = ["PersonDetailSegmenter", "combine_prior_and_detail"]
+__all__ = ["DetailSegmenter", "Prior", "combine_prior_and_detail"]
+
+
+class Prior(Protocol):
+    """A segmenter that also gives its raw, low-resolution probability map."""
+
+    name: str
+
+    def predict(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """The probability of the wanted subject, at the model's resolution."""
+        ...
 
 
 def combine_prior_and_detail(
     prior: NDArray[np.float32], detail: NDArray[np.float32], margin: float = 0.03
 ) -> NDArray[np.float32]:
-    """Average the person prior and the detail mask, kept to near the person region.
+    """Average the prior and the detail mask, kept to near the prior's region.
 
-    The two models fail differently: the selfie model sees whole people but blurs their
-    outline; IS-Net draws crisp outlines but sometimes picks another salient object or
-    drops a limb. Their mean keeps what both agree on, and the grown prior region cuts
-    away salient non-person objects. (Measured on ../shared/eval/people against the
-    alternatives: detail only, min, max, weighted and geometric means; see the README.)
+    The two models fail differently: the prior (the selfie model, or DeepLab's classes)
+    knows what the subject is but blurs its outline; IS-Net draws crisp outlines but
+    sometimes picks another salient object or drops a limb. Their mean keeps what both
+    agree on, and the grown prior region cuts away salient objects of other kinds.
+    (Measured on ../shared/eval/people against the alternatives: detail only, min, max,
+    weighted and geometric means; and on ../shared/eval/voc with kept classes, where the
+    mean also beat detail-inside-the-region; see the README.)
 
     Args:
-        prior: person probability, same size as `detail`.
+        prior: subject probability, same size as `detail`.
         detail: subject mask with fine edges (hair), values 0..1.
         margin: how far beyond the prior's region detail may reach, as a fraction of the
             image diagonal (hair and loose clothing stick out of a coarse prior).
@@ -42,23 +55,26 @@ def combine_prior_and_detail(
     return np.minimum(0.5 * (prior + detail), grown)
 
 
-class PersonDetailSegmenter:
-    """Selfie person prior combined with IS-Net detail.
+class DetailSegmenter:
+    """A prior (which subject: the selfie person model, or kept DeepLab classes) combined
+    with IS-Net detail (where its edges are).
 
     Args:
+        prior: gives the subject's coarse probability map.
         detail: the IS-Net segmenter giving the edges.
-        device: ONNX Runtime device for the selfie model.
     """
 
-    def __init__(self, detail: ISNetSegmenter, device: str | None = None) -> None:
-        self.name = f"selfie+{detail.name}"
-        self._prior = SelfieSegmenter(device)
+    def __init__(self, prior: Prior, detail: ISNetSegmenter) -> None:
+        self.name = f"{prior.name}+{detail.name}"
+        self._prior = prior
         self._detail = detail
 
     def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Person mask at the frame's size."""
-        small = self._detail.predict(rgb)
+        """Subject mask at the frame's size."""
         prior = self._prior.predict(rgb)
+        if not prior.any():  # nothing of the subject (e.g. no kept class): skip IS-Net
+            return np.zeros(rgb.shape[:2], np.float32)
+        small = self._detail.predict(rgb)
         size = small.shape[1], small.shape[0]
         combined = combine_prior_and_detail(cv2.resize(prior, size), small)
         return upsample_mask(combined, rgb, method="guided")
