@@ -1,18 +1,25 @@
 """Quality of every level on ../shared/eval, scored by ../shared/eval/score.py.
 
 Usage:
-    python benchmarks/quality.py [--sets people,objects] [--levels person:fast,auto:balanced,...]
+    python benchmarks/quality.py [--sets people,objects,voc] [--levels person:fast,auto:balanced,...]
                                  [--raw] [--limit N]
 
 For each (set, level) it writes the masks into a temporary folder, scores them with the
 shared scorer (IoU at 0.5, MAE, boundary F at 3 px) and reports the median time per image.
 `--raw` adds the raw models (output upscaled bilinearly, no refinement) as baselines.
-Prints a markdown table.
+
+The voc set gets two tables: class maps (mIoU and per-class IoU of DeepLab upscaled with
+nearest neighbour, bilinearly, with guided upsampling, and with tiles), and the class levels
+keeping each photo's own classes (IoU and MAE of the kept-class mask, void pixels ignored;
+no boundary F, as VOC marks a 5-pixel void band along every object outline).
+Prints markdown tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 import tempfile
 import time
@@ -22,14 +29,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import cv2
 from _common import EVAL, load_scorer, machine
+from mattekit.classes import VOC_CLASSES
 from mattekit.imageio import decode_image
 from mattekit.segmenters import Segmenter, load_segmenter
 from mattekit.segmenters.person import SelfieSegmenter
+from mattekit.segmenters.semantic import SemanticSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
 
 SETS = {"people": ["person:fast", "person:balanced", "person:accurate", "auto:balanced"],
-        "objects": ["auto:fast", "auto:balanced", "auto:accurate"]}  # fmt: skip
+        "objects": ["auto:fast", "auto:balanced", "auto:accurate"],
+        "voc": ["classes:fast", "classes:balanced", "classes:accurate"]}  # fmt: skip
+# Class-map variants: (tiles, upsampling). "nearest" is the issue's raw baseline.
+VOC_MAPS = {"raw (nearest)": (False, "nearest"), "bilinear": (False, "bilinear"),
+            "guided": (False, "guided"), "tiles + bilinear": (True, "bilinear"),
+            "tiles + guided (balanced, accurate)": (True, "guided")}  # fmt: skip
 RAW = {"people": ["raw:selfie", "raw:isnet-medium@1024"], "objects": ["raw:isnet-medium@1024"]}
 
 
@@ -64,25 +79,86 @@ def run(set_name: str, level: str, limit: int | None, scorer) -> dict[str, float
     return mean
 
 
+def voc_class_maps(scorer, limit: int | None) -> None:
+    """mIoU and per-class IoU of the class-map variants on ../shared/eval/voc."""
+    images = sorted((EVAL / "voc" / "images").glob("*.jpg"))[:limit]
+    rows = []
+    for label, (tiles, upsampling) in VOC_MAPS.items():
+        semantic = SemanticSegmenter(tiles=tiles, refine="bilinear" if upsampling == "nearest" else upsampling)
+        times = []
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "labels").mkdir()
+            for path in images:  # score only the photos run (--limit)
+                name = f"{path.stem}.png"
+                (Path(tmp) / "labels" / name).symlink_to(EVAL / "voc" / "labels" / name)
+            for path in images:
+                rgb = decode_image(path).rgb
+                start = time.perf_counter()
+                if upsampling == "nearest":
+                    probs = semantic.probabilities(rgb)
+                    classes = cv2.resize(probs.argmax(-1).astype(np.uint8), rgb.shape[1::-1],
+                                         interpolation=cv2.INTER_NEAREST)  # fmt: skip
+                else:
+                    classes = semantic.class_map(rgb)
+                times.append((time.perf_counter() - start) * 1000)
+                Image.fromarray(classes).save(Path(tmp) / f"{path.stem}.png")
+            _, mean = scorer.score_voc(tmp, tmp)
+        rows.append((label, mean, float(np.median(times))))
+    names = sorted({c for _, mean, _ in rows for c in mean["per_class"]}, key=VOC_CLASSES.index)
+    print("| class map | mIoU | ms/image | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for label, mean, ms in rows:
+        cells = " | ".join(f"{mean['per_class'].get(c, 0.0):.2f}" for c in names)
+        print(f"| {label} | {mean['miou']:.3f} | {ms:.0f} | {cells} |", flush=True)
+    print()
+
+
+def run_voc_level(quality: str, limit: int | None) -> dict[str, float]:
+    """IoU and MAE of a class level keeping each VOC photo's own classes (void ignored)."""
+    images = sorted((EVAL / "voc" / "images").glob("*.jpg"))[:limit]
+    ious, maes, times, name = [], [], [], ""
+    for path in images:
+        label = np.asarray(Image.open(EVAL / "voc" / "labels" / f"{path.stem}.png"))
+        present = [VOC_CLASSES[c] for c in np.unique(label) if c not in (0, 255)]
+        segmenter = load_segmenter(present, quality)
+        name = re.sub(r"\[.*?\]", "[kept]", segmenter.name)
+        rgb = decode_image(path).rgb
+        start = time.perf_counter()
+        mask = segmenter.segment(rgb)
+        times.append((time.perf_counter() - start) * 1000)
+        valid = label != 255
+        truth = np.isin(label, [VOC_CLASSES.index(c) for c in present])
+        pred = mask >= 0.5
+        ious.append(((truth & pred) & valid).sum() / ((truth | pred) & valid).sum())
+        maes.append(float(np.abs(mask - truth)[valid].mean()))
+    return {"iou": float(np.mean(ious)), "mae": float(np.mean(maes)), "boundary_f": float("nan"),
+            "ms": float(np.median(times)), "name": name}  # fmt: skip
+
+
 def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="people,objects")
+    parser.add_argument("--sets", default="people,objects,voc")
     parser.add_argument("--levels", default=None, help="comma list like person:fast,auto:balanced")
     parser.add_argument("--raw", action="store_true", help="add raw-model baselines")
     parser.add_argument("--limit", type=int, default=None, help="first N images of each set")
     args = parser.parse_args(list(argv) if argv is not None else None)
     scorer = load_scorer()
     print(f"# quality on ../shared/eval — {machine()}\n")
+    if "voc" in args.sets.split(","):
+        voc_class_maps(scorer, args.limit)
     print("| set | level | segmenter | IoU | MAE | boundary F | ms/image (median) |")
     print("|---|---|---|---|---|---|---|")
     for set_name in args.sets.split(","):
         levels = args.levels.split(",") if args.levels else SETS[set_name]
         if args.raw:
-            levels = RAW[set_name] + levels
+            levels = RAW.get(set_name, []) + levels
         for level in levels:
-            m = run(set_name, level, args.limit, scorer)
+            if set_name == "voc":
+                m = run_voc_level(level.partition(":")[2], args.limit)
+            else:
+                m = run(set_name, level, args.limit, scorer)
             print(f"| {set_name} | {level} | {m['name']} | {m['iou']:.3f} | {m['mae']:.4f} | "
-                  f"{m['boundary_f']:.3f} | {m['ms']:.0f} |", flush=True)  # fmt: skip
+                  f"{'-' if math.isnan(m['boundary_f']) else format(m['boundary_f'], '.3f')} | {m['ms']:.0f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

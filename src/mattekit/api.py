@@ -51,6 +51,7 @@ def segment(
     quality: str = "balanced",
     keep: Classes = None,
     drop: Classes = None,
+    instance: str | int | None = None,
     device: str | None = None,
 ) -> NDArray[np.float32]:
     """The subject's soft mask.
@@ -61,6 +62,7 @@ def segment(
         quality: "fast", "balanced" or "accurate".
         keep: VOC classes to keep, e.g. ["dog"].
         drop: VOC classes to drop, e.g. ["horse"]; alone, every other object class stays.
+        instance: keep one object only: "largest", or its rank by size (2 = second largest).
         device: ONNX Runtime device ("cpu", "cuda", ...); None for the default.
 
     Returns:
@@ -73,7 +75,8 @@ def segment(
         ModelError: the model is missing and cannot be fetched.
     """
     decoded = decode_image(image)
-    return subject_mask(decoded, load_segmenter(subject, quality, device, keep=keep, drop=drop))
+    segmenter = load_segmenter(subject, quality, device, keep=keep, drop=drop, instance=instance)
+    return subject_mask(decoded, segmenter)
 
 
 def remove(
@@ -83,6 +86,7 @@ def remove(
     quality: str = "balanced",
     keep: Classes = None,
     drop: Classes = None,
+    instance: str | int | None = None,
     background: object = None,
     estimate_foreground: bool = True,
     device: str | None = None,
@@ -93,7 +97,7 @@ def remove(
         image: the photo.
         subject: "auto" (any salient subject), "person", or VOC classes to keep.
         quality: "fast", "balanced" or "accurate".
-        keep: VOC classes to keep; drop: VOC classes to drop (see `segment`).
+        keep, drop, instance: pick classes and one object (see `segment`).
         background: None for a transparent cutout; else a colour ("white", "#00ff00",
             (r, g, b)), "blur" or "blur:RADIUS", or an image (path, PIL, array, bytes).
         estimate_foreground: recover the subject's own colours at soft edges, so no halo
@@ -108,7 +112,8 @@ def remove(
         >>> remove("paddock.jpg", keep=["horse"], drop=["person"])  # doctest: +SKIP
     """
     decoded = decode_image(image)
-    mask = subject_mask(decoded, load_segmenter(subject, quality, device, keep=keep, drop=drop))
+    segmenter = load_segmenter(subject, quality, device, keep=keep, drop=drop, instance=instance)
+    mask = subject_mask(decoded, segmenter)
     out = render(decoded.rgb, mask, parse_background(background), estimate_foreground=estimate_foreground)
     return Image.fromarray(out)
 

@@ -67,6 +67,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 def _segment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--device", default=None, help="ONNX Runtime device: cpu, cuda, coreml, directml, openvino (default $MATTEKIT_DEVICE or cpu).")(fn)
     fn = click.option("-Q", "--quality", type=QUALITY, default="balanced", show_default=True, help="Speed/quality level.")(fn)
+    fn = click.option("--instance", default=None, metavar="largest|N", help="Keep one object only: the largest, or the N-th largest.")(fn)
     fn = click.option("--drop", multiple=True, metavar="CLASS[,CLASS]", help="VOC classes to drop; alone, every other object class stays.")(fn)
     fn = click.option("--keep", multiple=True, metavar="CLASS[,CLASS]", help="VOC classes to keep (see `mattekit classes`).")(fn)
     fn = click.option("-s", "--subject", default="auto", show_default=True, metavar="auto|person|CLASS[,CLASS]", help="What to keep: any salient subject, people, or Pascal VOC classes (dog,cat).")(fn)
@@ -90,14 +91,14 @@ def _output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_output_options
 @click.pass_obj
 def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-           subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+           subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
            device: str | None, fmt: str | None, estimate_foreground: bool) -> None:  # fmt: skip
     """Cut the subject out: a transparent PNG (or WebP) per input.
 
     Examples: mattekit remove photo.jpg  (writes photo.cutout.png);
     mattekit remove paddock.jpg --keep horse --drop person
     """
-    segmenter = _segmenter(subject, keep, drop, quality, device)
+    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
     _run_images(settings, inputs, output, fmt, ".cutout", ".png", segmenter, device, max_pixels,
                 background=None, estimate_foreground=estimate_foreground)  # fmt: skip
 
@@ -108,14 +109,14 @@ def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_
 @click.option("--bg", "background", required=True, help="New background: an image file, a colour (white, '#00ff00'), or blur[:RADIUS].")
 @click.pass_obj
 def replace(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-            subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+            subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
             device: str | None, fmt: str | None, estimate_foreground: bool,
             background: str) -> None:  # fmt: skip
     """Put the subject on a new background (image, colour, or the blurred original).
 
     Example: mattekit replace photo.jpg --bg blur:20  (writes photo.replaced.jpg)
     """
-    segmenter = _segmenter(subject, keep, drop, quality, device)
+    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
     _run_images(settings, inputs, output, fmt, ".replaced", ".jpg", segmenter, device, max_pixels,
                 background=background, estimate_foreground=estimate_foreground)  # fmt: skip
 
@@ -125,7 +126,7 @@ def replace(settings: Settings, inputs: tuple[str, ...], output: str | None, max
 @click.option("--classes", "class_map", is_flag=True, help="Write the VOC class index of every pixel instead (palette PNG, VOC colours).")
 @click.pass_obj
 def mask(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-         subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
+         subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
          device: str | None, class_map: bool) -> None:  # fmt: skip
     """Write the 8-bit mask (255 = subject), as a greyscale PNG.
 
@@ -135,7 +136,7 @@ def mask(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pi
     if class_map:
         _run_class_maps(settings, inputs, output, quality, device, max_pixels)
         return
-    segmenter = _segmenter(subject, keep, drop, quality, device)
+    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
     _run_images(settings, inputs, output, None, ".mask", ".png", segmenter, device, max_pixels,
                 background=None, estimate_foreground=False, mask_only=True)  # fmt: skip
 
@@ -185,12 +186,13 @@ def classes(settings: Settings, inputs: tuple[str, ...], quality: str, min_share
 # -- the per-input loop -------------------------------------------------------------------
 
 
-def _segmenter(subject: str, keep: tuple[str, ...], drop: tuple[str, ...], quality: str,
-               device: str | None) -> Segmenter:  # fmt: skip
+def _segmenter(subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None,
+               quality: str, device: str | None) -> Segmenter:  # fmt: skip
     from mattekit.segmenters import load_segmenter
 
     try:
-        return load_segmenter(subject, quality, device, keep=list(keep) or None, drop=list(drop) or None)
+        return load_segmenter(subject, quality, device, keep=list(keep) or None,
+                              drop=list(drop) or None, instance=instance)  # fmt: skip
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
 

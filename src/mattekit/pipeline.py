@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit import compose
+from mattekit import compose, refine
 from mattekit.errors import MattekitError, OptionError
 from mattekit.imageio import DecodedImage, decode_image
 from mattekit.segmenters import Segmenter
 
-__all__ = ["Background", "parse_background", "subject_mask", "render"]
+__all__ = ["Background", "MaskEdits", "edit_mask", "parse_background", "render", "subject_mask"]
 
 # Portrait-mode blur radius when none is given: a fraction of the image's longer side, so a
 # 12 MP photo and a 720p frame look alike.
@@ -85,9 +85,53 @@ def _blur_radius(text: str) -> float | None:
     return radius
 
 
-def subject_mask(image: DecodedImage, segmenter: Segmenter) -> NDArray[np.float32]:
-    """The subject's soft mask, intersected with the input's own alpha channel if it has one."""
-    mask = segmenter.segment(image.rgb)
+@dataclass(frozen=True)
+class MaskEdits:
+    """Changes to a finished mask, applied in this order.
+
+    erode / dilate: shrink or grow the subject by this many pixels; threshold: make the mask
+    hard (1 where alpha >= threshold); feather: soften its edge with a Gaussian of this
+    standard deviation in pixels.
+    """
+
+    erode: int = 0
+    dilate: int = 0
+    threshold: float | None = None
+    feather: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("erode", "dilate"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1000:
+                raise OptionError(f"{name} must be a whole number of pixels from 0 to 1000, got {value!r}")
+        if self.threshold is not None and not (
+            isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1
+        ):
+            raise OptionError(f"threshold must be in (0, 1], got {self.threshold!r}")
+        if not (isinstance(self.feather, (int, float)) and 0 <= self.feather <= 1000):
+            raise OptionError(f"feather must be a number of pixels from 0 to 1000, got {self.feather!r}")
+
+
+def edit_mask(mask: NDArray[np.float32], edits: MaskEdits | None) -> NDArray[np.float32]:
+    """Apply `edits` to a mask (a no-op for None or the defaults)."""
+    if edits is None:
+        return mask
+    if edits.erode:
+        mask = refine.erode(mask, edits.erode)
+    if edits.dilate:
+        mask = refine.dilate(mask, edits.dilate)
+    if edits.threshold is not None:
+        mask = refine.threshold(mask, edits.threshold)
+    if edits.feather:
+        mask = refine.feather(mask, edits.feather)
+    return mask
+
+
+def subject_mask(
+    image: DecodedImage, segmenter: Segmenter, edits: MaskEdits | None = None
+) -> NDArray[np.float32]:
+    """The subject's soft mask, edited, and intersected with the input's own alpha if it has one."""
+    mask = edit_mask(segmenter.segment(image.rgb), edits)
     if image.alpha is not None:
         mask = np.minimum(mask, image.alpha)
     return mask

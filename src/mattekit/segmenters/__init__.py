@@ -25,6 +25,7 @@ from mattekit.classes import VOC_CLASSES, parse_classes, select_classes
 from mattekit.errors import OptionError
 from mattekit.segmenters.base import Segmenter
 from mattekit.segmenters.combined import DetailSegmenter
+from mattekit.segmenters.instances import InstanceSegmenter, parse_instance
 from mattekit.segmenters.person import SelfieSegmenter
 from mattekit.segmenters.semantic import ClassSegmenter, SemanticSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
@@ -48,6 +49,7 @@ def load_segmenter(
     *,
     keep: Classes = None,
     drop: Classes = None,
+    instance: str | int | None = None,
 ) -> Segmenter:
     """The segmenter for a subject at a quality level.
 
@@ -58,11 +60,15 @@ def load_segmenter(
         device: ONNX Runtime device; None for ``$MATTEKIT_DEVICE`` or the CPU.
         keep: VOC classes to keep (added to those named by `subject`).
         drop: VOC classes to drop; with no class kept, every other object class stays.
+        instance: keep only one object: "largest", or its rank by size (1 = the largest).
 
     Raises:
         OptionError: unknown subject, class or quality.
     """
     _check_choice("quality", quality, QUALITIES)
+    if instance is not None:
+        rank = parse_instance(instance)
+        return InstanceSegmenter(load_segmenter(subject, quality, device, keep=keep, drop=drop), rank)
     named = subject.strip().lower() if isinstance(subject, str) else None
     if keep is None and drop is None and named in ("auto", "", *_PERSON_WORDS):
         if named in _PERSON_WORDS:

@@ -66,6 +66,7 @@ class DetailSegmenter:
 
     def __init__(self, prior: Prior, detail: ISNetSegmenter) -> None:
         self.name = f"{prior.name}+{detail.name}"
+        self.classes: frozenset[int] | None = getattr(prior, "classes", None)
         self._prior = prior
         self._detail = detail
 
