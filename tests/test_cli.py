@@ -163,3 +163,60 @@ def test_debug_reports_the_provider_in_use(runner: CliRunner, photo: Path) -> No
     result = runner.invoke(cli, ["--debug", "mask", str(photo), "-s", "person", "-Q", "fast"])
     assert result.exit_code == 0, result.stderr
     assert "mattekit: segmenter selfie on cpu (CPUExecutionProvider)" in result.stderr
+
+
+# -- mask edits, crop, stickers -----------------------------------------------------------------
+
+
+def _mask_of(runner: CliRunner, photo: Path, tmp_path: Path, *extra: str) -> np.ndarray:
+    out = tmp_path / f"mask{len(list(tmp_path.iterdir()))}.png"
+    result = runner.invoke(cli, ["mask", str(photo), "-s", "person", "-Q", "fast", "-o", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return np.asarray(Image.open(out))
+
+
+@pytest.mark.models
+def test_mask_edits(runner: CliRunner, photo: Path, tmp_path: Path) -> None:
+    plain = _mask_of(runner, photo, tmp_path)
+    hard = _mask_of(runner, photo, tmp_path, "--threshold", "0.5")
+    assert set(np.unique(hard)) == {0, 255}
+    assert np.array_equal(hard == 255, plain >= 128)
+    eroded = _mask_of(runner, photo, tmp_path, "--erode", "4")
+    dilated = _mask_of(runner, photo, tmp_path, "--dilate", "4")
+    assert (eroded >= 128).sum() < (plain >= 128).sum() < (dilated >= 128).sum()
+    feathered = _mask_of(runner, photo, tmp_path, "--threshold", "0.5", "--feather", "3")
+    assert ((feathered > 0) & (feathered < 255)).sum() > 1000
+
+
+@pytest.mark.models
+def test_remove_crop_fits_the_subject(runner: CliRunner, photo: Path, tmp_path: Path) -> None:
+    full, cropped = tmp_path / "full.png", tmp_path / "cropped.png"
+    for out, extra in ((full, []), (cropped, ["--crop", "0"])):
+        result = runner.invoke(cli, ["remove", str(photo), "-s", "person", "-Q", "fast", "--threshold", "0.5", "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+    alpha = np.asarray(Image.open(full))[..., 3]
+    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+    box = np.asarray(Image.open(cropped))
+    assert box.shape[:2] == (rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    assert np.array_equal(box, np.asarray(Image.open(full))[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+
+
+@pytest.mark.models
+def test_sticker_has_a_white_outline_and_transparent_margin(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "cat.sticker.webp"
+    cat = EXAMPLES / "chelsea.jpg"
+    result = runner.invoke(cli, ["sticker", str(cat), "-s", "cat", "-Q", "fast", "--outline", "6",
+                                 "--margin", "10", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    image = np.asarray(Image.open(out).convert("RGBA"))
+    assert (image[:10, :, 3] == 0).all() and (image[-10:, :, 3] == 0).all()
+    white_opaque = (image[..., 3] == 255) & (image[..., :3] >= 250).all(axis=-1)
+    assert white_opaque.sum() > 1000
+
+
+def test_bad_sticker_options_are_usage_errors(runner: CliRunner, photo: Path) -> None:
+    result = runner.invoke(cli, ["sticker", str(photo), "--outline-color", "nope"])
+    assert result.exit_code == 2 and "unknown colour 'nope'" in result.stderr
+    result = runner.invoke(cli, ["remove", str(photo), "--crop", "abc"])
+    assert result.exit_code == 2 and "margin must be pixels" in result.stderr
+    assert not list(photo.parent.glob("*.png"))

@@ -5,7 +5,7 @@ Example:
     >>> remove("dog.jpg").save("dog.png")  # doctest: +SKIP
 """
 
-from mattekit.api import class_map, classes, composite, load_segmenter, remove, segment
+from mattekit.api import class_map, classes, composite, load_segmenter, remove, segment, sticker
 from mattekit.errors import (
     InputError,
     InputTooLargeError,
@@ -31,4 +31,5 @@ __all__ = [
     "load_segmenter",
     "remove",
     "segment",
+    "sticker",
 ]

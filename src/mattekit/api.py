@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import IO, Union
+from typing import IO, Any, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +20,15 @@ from mattekit import compose, imageio
 from mattekit.classes import ClassShare, class_report, voc_palette
 from mattekit.errors import InputError
 from mattekit.imageio import DecodedImage, decode_image
-from mattekit.pipeline import Background, parse_background, render, subject_mask
+from mattekit.pipeline import (
+    Background,
+    MaskEdits,
+    StickerStyle,
+    parse_background,
+    render,
+    subject_mask,
+    trim,
+)
 from mattekit.segmenters import Segmenter, load_segmenter, load_semantic
 from mattekit.segmenters.semantic import SemanticSegmenter
 
@@ -34,6 +42,7 @@ __all__ = [
     "process_file",
     "remove",
     "segment",
+    "sticker",
 ]
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], Image.Image, NDArray[np.generic]]
@@ -52,6 +61,11 @@ def segment(
     keep: Classes = None,
     drop: Classes = None,
     instance: str | int | None = None,
+    refine: str | None = None,
+    erode: int = 0,
+    dilate: int = 0,
+    threshold: float | None = None,
+    feather: float = 0.0,
     device: str | None = None,
 ) -> NDArray[np.float32]:
     """The subject's soft mask.
@@ -63,6 +77,11 @@ def segment(
         keep: VOC classes to keep, e.g. ["dog"].
         drop: VOC classes to drop, e.g. ["horse"]; alone, every other object class stays.
         instance: keep one object only: "largest", or its rank by size (2 = second largest).
+        refine: "none", "guided" or "matting" (alpha matting of the edge band); None for the
+            level's default.
+        erode, dilate: shrink or grow the mask by this many pixels.
+        threshold: make the mask hard, 1 where it is >= threshold (0 < threshold <= 1).
+        feather: soften the edge with a Gaussian of this many pixels (sigma).
         device: ONNX Runtime device ("cpu", "cuda", ...); None for the default.
 
     Returns:
@@ -71,12 +90,22 @@ def segment(
 
     Raises:
         InputError: the image cannot be read.
-        OptionError: unknown subject, quality or device.
+        OptionError: unknown subject, class, quality, refinement or device, or a bad edit.
         ModelError: the model is missing and cannot be fetched.
     """
+    _, mask = _segment(image, locals())
+    return mask
+
+
+def _segment(image: ImageInput, options: dict[str, Any]) -> tuple[DecodedImage, NDArray[np.float32]]:
+    """Decode and segment with the options `segment` takes."""
+    edits = MaskEdits(options["erode"], options["dilate"], options["threshold"], options["feather"])
+    segmenter = load_segmenter(
+        options["subject"], options["quality"], options["device"], keep=options["keep"],
+        drop=options["drop"], instance=options["instance"], refine=options["refine"],
+    )  # fmt: skip
     decoded = decode_image(image)
-    segmenter = load_segmenter(subject, quality, device, keep=keep, drop=drop, instance=instance)
-    return subject_mask(decoded, segmenter)
+    return decoded, subject_mask(decoded, segmenter, edits)
 
 
 def remove(
@@ -87,7 +116,13 @@ def remove(
     keep: Classes = None,
     drop: Classes = None,
     instance: str | int | None = None,
+    refine: str | None = None,
+    erode: int = 0,
+    dilate: int = 0,
+    threshold: float | None = None,
+    feather: float = 0.0,
     background: object = None,
+    crop: int | float | str | None = None,
     estimate_foreground: bool = True,
     device: str | None = None,
 ) -> Image.Image:
@@ -95,11 +130,12 @@ def remove(
 
     Args:
         image: the photo.
-        subject: "auto" (any salient subject), "person", or VOC classes to keep.
-        quality: "fast", "balanced" or "accurate".
-        keep, drop, instance: pick classes and one object (see `segment`).
+        subject, quality, keep, drop, instance, refine, erode, dilate, threshold, feather:
+            what to keep and how (see `segment`).
         background: None for a transparent cutout; else a colour ("white", "#00ff00",
             (r, g, b)), "blur" or "blur:RADIUS", or an image (path, PIL, array, bytes).
+        crop: crop the cutout to the subject with this margin: pixels, "16px", or "5%" of
+            the subject's size (transparent cutouts only).
         estimate_foreground: recover the subject's own colours at soft edges, so no halo
             of the old background shows on a new one.
         device: ONNX Runtime device; None for the default.
@@ -109,13 +145,50 @@ def remove(
 
     Example:
         >>> remove("portrait.jpg", subject="person", background="blur:20")  # doctest: +SKIP
-        >>> remove("paddock.jpg", keep=["horse"], drop=["person"])  # doctest: +SKIP
+        >>> remove("paddock.jpg", keep=["horse"], drop=["person"], crop="5%")  # doctest: +SKIP
     """
-    decoded = decode_image(image)
-    segmenter = load_segmenter(subject, quality, device, keep=keep, drop=drop, instance=instance)
-    mask = subject_mask(decoded, segmenter)
+    decoded, mask = _segment(image, locals())
     out = render(decoded.rgb, mask, parse_background(background), estimate_foreground=estimate_foreground)
-    return Image.fromarray(out)
+    return Image.fromarray(trim(out, crop=crop))
+
+
+def sticker(
+    image: ImageInput,
+    *,
+    subject: Subject = "auto",
+    quality: str = "balanced",
+    keep: Classes = None,
+    drop: Classes = None,
+    instance: str | int | None = None,
+    refine: str | None = None,
+    erode: int = 0,
+    dilate: int = 0,
+    threshold: float | None = None,
+    feather: float = 0.0,
+    margin: int | float | str = "5%",
+    outline: float = 0,
+    outline_color: str | tuple[int, int, int] = "white",
+    shadow: bool = False,
+    device: str | None = None,
+) -> Image.Image:
+    """A sticker: the cutout cropped to the subject, with an optional outline and drop shadow.
+
+    Args:
+        image, subject, quality, keep, drop, instance, refine, erode, dilate, threshold,
+            feather, device: as in `segment`.
+        margin: transparent space around the sticker: pixels, "16px", or "5%" of the subject.
+        outline: outline width in pixels (0 for none); outline_color: its colour.
+        shadow: add a soft drop shadow.
+
+    Returns:
+        RGBA image, as large as the subject plus outline, shadow and margin.
+
+    Example:
+        >>> sticker("cat.jpg", outline=8, shadow=True).save("cat.sticker.png")  # doctest: +SKIP
+    """
+    decoded, mask = _segment(image, locals())
+    style = StickerStyle(margin, outline, outline_color, shadow)
+    return Image.fromarray(trim(render(decoded.rgb, mask, Background()), sticker=style))
 
 
 def class_map(
@@ -196,6 +269,9 @@ def process_file(
     fmt: str | None = None,
     name: str | None = None,
     max_pixels: int | None = None,
+    edits: MaskEdits | None = None,
+    crop: int | float | str | None = None,
+    sticker: StickerStyle | None = None,
 ) -> NDArray[np.float32]:
     """Decode, segment, compose and encode one image to a file (written atomically) or stream.
 
@@ -209,6 +285,9 @@ def process_file(
         fmt: "PNG", "WEBP" or "JPEG"; None to take it from the target's suffix.
         name: how to call the input in error messages.
         max_pixels: pixel limit for the input; None for the default.
+        edits: erode / dilate / threshold / feather the mask.
+        crop: crop a cutout to the subject with this margin (pixels, "16px" or "5%").
+        sticker: make a sticker of the cutout instead.
 
     Returns:
         The mask used (float32 HxW), e.g. to warn when it is empty.
@@ -219,12 +298,13 @@ def process_file(
     """
     fmt = _check_target(source, target, fmt)
     decoded = decode_image(source, name=name, max_pixels=max_pixels)
-    alpha = subject_mask(decoded, segmenter)
+    alpha = subject_mask(decoded, segmenter, edits)
     if mask_only:
         pixels = compose.mask_to_l8(alpha)
     else:
         bg = background or Background()
         pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
+        pixels = trim(pixels, crop=crop, sticker=sticker)
     _emit(target, imageio.encode_image(pixels, fmt))
     return alpha
 

@@ -20,6 +20,7 @@ import click
 from mattekit.errors import MattekitError, ModelError, OptionError
 
 if TYPE_CHECKING:
+    from mattekit.pipeline import StickerStyle
     from mattekit.segmenters import Segmenter
 
 log = logging.getLogger("mattekit")
@@ -77,6 +78,15 @@ def _segment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn  # noqa: RET504
 
 
+def _mask_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--feather", type=click.FloatRange(0, 1000), default=0.0, metavar="PX", help="Soften the mask's edge (Gaussian sigma in pixels).")(fn)
+    fn = click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="T", help="Hard mask: subject where the mask >= T (0-1).")(fn)
+    fn = click.option("--dilate", type=click.IntRange(0, 1000), default=0, metavar="PX", help="Grow the mask by PX pixels.")(fn)
+    fn = click.option("--erode", type=click.IntRange(0, 1000), default=0, metavar="PX", help="Shrink the mask by PX pixels.")(fn)
+    fn = click.option("--refine", type=click.Choice(["none", "guided", "matting"]), default=None, help="Edges: none (bilinear), guided (edge-aware), matting (alpha matting of the edge band). Default: the level's.")(fn)
+    return fn  # noqa: RET504
+
+
 def _output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--estimate-foreground/--no-estimate-foreground", default=True, show_default=True, help="Recover the subject's colours at soft edges (no halo).")(fn)
     fn = click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), default=None, help="Output format (default: from the output name).")(fn)
@@ -84,61 +94,83 @@ def _output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # -- commands -----------------------------------------------------------------------------
+# The image commands take their options as one dict (`opts`), read by `_run_images`.
 
 
 @cli.command()
 @_segment_options
+@_mask_options
 @_output_options
+@click.option("--crop", default=None, metavar="MARGIN", help="Crop to the subject plus MARGIN: pixels, 16px, or 5%.")
 @click.pass_obj
-def remove(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-           subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
-           device: str | None, fmt: str | None, estimate_foreground: bool) -> None:  # fmt: skip
+def remove(settings: Settings, inputs: tuple[str, ...], **opts: Any) -> None:
     """Cut the subject out: a transparent PNG (or WebP) per input.
 
     Examples: mattekit remove photo.jpg  (writes photo.cutout.png);
     mattekit remove paddock.jpg --keep horse --drop person
     """
-    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
-    _run_images(settings, inputs, output, fmt, ".cutout", ".png", segmenter, device, max_pixels,
-                background=None, estimate_foreground=estimate_foreground)  # fmt: skip
+    _run_images(settings, inputs, opts, tag=".cutout", default_ext=".png")
 
 
 @cli.command()
 @_segment_options
+@_mask_options
 @_output_options
 @click.option("--bg", "background", required=True, help="New background: an image file, a colour (white, '#00ff00'), or blur[:RADIUS].")
 @click.pass_obj
-def replace(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-            subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
-            device: str | None, fmt: str | None, estimate_foreground: bool,
-            background: str) -> None:  # fmt: skip
+def replace(settings: Settings, inputs: tuple[str, ...], **opts: Any) -> None:
     """Put the subject on a new background (image, colour, or the blurred original).
 
     Example: mattekit replace photo.jpg --bg blur:20  (writes photo.replaced.jpg)
     """
-    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
-    _run_images(settings, inputs, output, fmt, ".replaced", ".jpg", segmenter, device, max_pixels,
-                background=background, estimate_foreground=estimate_foreground)  # fmt: skip
+    _run_images(settings, inputs, opts, tag=".replaced", default_ext=".jpg")
 
 
 @cli.command()
 @_segment_options
+@_mask_options
 @click.option("--classes", "class_map", is_flag=True, help="Write the VOC class index of every pixel instead (palette PNG, VOC colours).")
 @click.pass_obj
-def mask(settings: Settings, inputs: tuple[str, ...], output: str | None, max_pixels: int | None,
-         subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None, quality: str,
-         device: str | None, class_map: bool) -> None:  # fmt: skip
+def mask(settings: Settings, inputs: tuple[str, ...], class_map: bool, **opts: Any) -> None:
     """Write the 8-bit mask (255 = subject), as a greyscale PNG.
 
     Examples: mattekit mask photo.jpg  (writes photo.mask.png);
     mattekit mask photo.jpg --classes  (writes photo.classes.png)
     """
     if class_map:
-        _run_class_maps(settings, inputs, output, quality, device, max_pixels)
+        _run_class_maps(settings, inputs, opts["output"], opts["quality"], opts["device"], opts["max_pixels"])
         return
-    segmenter = _segmenter(subject, keep, drop, instance, quality, device)
-    _run_images(settings, inputs, output, None, ".mask", ".png", segmenter, device, max_pixels,
-                background=None, estimate_foreground=False, mask_only=True)  # fmt: skip
+    _run_images(settings, inputs, {**opts, "fmt": None, "estimate_foreground": False},
+                tag=".mask", default_ext=".png", mask_only=True)  # fmt: skip
+
+
+@cli.command()
+@_segment_options
+@_mask_options
+@_output_options
+@click.option("--margin", default="5%", show_default=True, help="Space around the sticker: pixels, 16px, or a percentage of the subject.")
+@click.option("--outline", type=click.FloatRange(0, 1024), default=0, metavar="PX", help="Outline width in pixels (0: none).")
+@click.option("--outline-color", default="white", show_default=True, help="Outline colour: a name or #hex.")
+@click.option("--shadow", is_flag=True, help="Add a soft drop shadow.")
+@click.pass_obj
+def sticker(settings: Settings, inputs: tuple[str, ...], margin: str, outline: float,
+            outline_color: str, shadow: bool, **opts: Any) -> None:  # fmt: skip
+    """Make a sticker: the cutout cropped to the subject, optionally outlined and shadowed.
+
+    Example: mattekit sticker cat.jpg --outline 8 --shadow  (writes cat.sticker.png)
+    """
+    from mattekit.pipeline import StickerStyle
+
+    style = StickerStyle(_margin(margin), outline, outline_color, shadow)
+    _run_images(settings, inputs, opts, tag=".sticker", default_ext=".png", sticker=style)
+
+
+def _margin(text: str) -> int | float | str:
+    """A margin from the command line: a number of pixels, or text the sticker module reads."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 @cli.command()
@@ -186,13 +218,14 @@ def classes(settings: Settings, inputs: tuple[str, ...], quality: str, min_share
 # -- the per-input loop -------------------------------------------------------------------
 
 
-def _segmenter(subject: str, keep: tuple[str, ...], drop: tuple[str, ...], instance: str | None,
-               quality: str, device: str | None) -> Segmenter:  # fmt: skip
+def _segmenter(opts: dict[str, Any]) -> Segmenter:
     from mattekit.segmenters import load_segmenter
 
     try:
-        return load_segmenter(subject, quality, device, keep=list(keep) or None,
-                              drop=list(drop) or None, instance=instance)  # fmt: skip
+        return load_segmenter(
+            opts["subject"], opts["quality"], opts["device"], keep=list(opts["keep"]) or None,
+            drop=list(opts["drop"]) or None, instance=opts["instance"], refine=opts["refine"],
+        )  # fmt: skip
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -223,21 +256,27 @@ def _each_input(settings: Settings, jobs: list[tuple[str, str]], work: Callable[
         raise SystemExit(1)
 
 
-def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None, fmt: str | None,
-                tag: str, default_ext: str, segmenter: Segmenter, device: str | None,
-                max_pixels: int | None, *, background: str | None, estimate_foreground: bool,
-                mask_only: bool = False) -> None:  # fmt: skip
+def _run_images(settings: Settings, inputs: tuple[str, ...], opts: dict[str, Any], *, tag: str,
+                default_ext: str, mask_only: bool = False,
+                sticker: StickerStyle | None = None) -> None:  # fmt: skip
     from mattekit.api import process_file
     from mattekit.models.runtime import DEVICES, resolve_device
-    from mattekit.pipeline import parse_background
+    import numpy as np
 
+    from mattekit.pipeline import MaskEdits, parse_background, trim
+
+    fmt = opts.get("fmt")
     ext = FORMATS[fmt] if fmt else None
-    jobs = list(_plan(inputs, output, tag, ext or default_ext, ext))
+    segmenter = _segmenter(opts)
+    crop = _margin(opts["crop"]) if opts.get("crop") is not None else None
     try:
-        bg = parse_background(background)
-        chosen = resolve_device(device)
+        bg = parse_background(opts.get("background"))
+        edits = MaskEdits(opts["erode"], opts["dilate"], opts["threshold"], opts["feather"])
+        chosen = resolve_device(opts["device"])
+        trim(np.zeros((1, 1, 4), np.uint8), crop=crop, sticker=sticker)  # checks their options
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
+    jobs = list(_plan(inputs, opts["output"], tag, ext or default_ext, ext))
     log.debug("segmenter %s on %s (%s)", getattr(segmenter, "name", "?"), chosen, DEVICES[chosen])
 
     def work(source: str, target: str) -> None:
@@ -247,10 +286,13 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], output: str | None,
             segmenter,
             background=bg,
             mask_only=mask_only,
-            estimate_foreground=estimate_foreground,
+            estimate_foreground=opts.get("estimate_foreground", True),
             fmt=FORMAT_NAMES[(ext or default_ext)] if target == "-" else None,
             name=_where(source),
-            max_pixels=max_pixels,
+            max_pixels=opts["max_pixels"],
+            edits=edits,
+            crop=crop,
+            sticker=sticker,
         )
         if not (alpha >= 0.5).any():
             kept = getattr(segmenter, "classes", None)

@@ -17,7 +17,16 @@ from mattekit.errors import MattekitError, OptionError
 from mattekit.imageio import DecodedImage, decode_image
 from mattekit.segmenters import Segmenter
 
-__all__ = ["Background", "MaskEdits", "edit_mask", "parse_background", "render", "subject_mask"]
+__all__ = [
+    "Background",
+    "MaskEdits",
+    "StickerStyle",
+    "edit_mask",
+    "parse_background",
+    "render",
+    "subject_mask",
+    "trim",
+]
 
 # Portrait-mode blur radius when none is given: a fraction of the image's longer side, so a
 # 12 MP photo and a 720p frame look alike.
@@ -160,3 +169,42 @@ def render(
         radius = background.radius or max(2.0, _DEFAULT_BLUR_FRACTION * max(rgb.shape[:2]))
         return compose.over_blur(rgb, alpha, radius, foreground=foreground)
     raise OptionError(f"incomplete background {background!r}")
+
+
+@dataclass(frozen=True)
+class StickerStyle:
+    """How a sticker looks: margin (pixels, "16px" or "5%" of the subject), outline width in
+    pixels (0 for none) and colour, and whether it casts a drop shadow."""
+
+    margin: int | float | str = "5%"
+    outline: float = 0
+    outline_color: str | tuple[int, int, int] = "white"
+    shadow: bool = False
+
+
+def trim(
+    cutout: NDArray[np.uint8],
+    *,
+    crop: int | float | str | None = None,
+    sticker: StickerStyle | None = None,
+) -> NDArray[np.uint8]:
+    """Crop a transparent cutout to its subject plus a margin, or make it a sticker.
+
+    Raises:
+        OptionError: the image is not a cutout (it has a background), or a bad option.
+    """
+    if crop is None and sticker is None:
+        return cutout
+    if cutout.ndim != 3 or cutout.shape[2] != 4:
+        raise OptionError("cropping and stickers need a transparent cutout, not a background")
+    from mattekit import stickers
+
+    if sticker is not None:
+        return stickers.make_sticker(
+            cutout,
+            margin=sticker.margin,
+            outline=sticker.outline,
+            outline_color=sticker.outline_color,
+            shadow=sticker.shadow,
+        )
+    return stickers.crop_to_subject(cutout, crop if crop is not None else 0)

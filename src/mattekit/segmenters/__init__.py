@@ -26,11 +26,12 @@ from mattekit.errors import OptionError
 from mattekit.segmenters.base import Segmenter
 from mattekit.segmenters.combined import DetailSegmenter
 from mattekit.segmenters.instances import InstanceSegmenter, parse_instance
+from mattekit.segmenters.matted import MattingSegmenter
 from mattekit.segmenters.person import SelfieSegmenter
 from mattekit.segmenters.semantic import ClassSegmenter, SemanticSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
 
-__all__ = ["QUALITIES", "SUBJECTS", "Segmenter", "load_segmenter", "load_semantic"]
+__all__ = ["DEFAULT_REFINE", "QUALITIES", "REFINES", "SUBJECTS", "Segmenter", "load_segmenter", "load_semantic"]
 
 Classes = str | Iterable[str] | None
 
@@ -40,6 +41,8 @@ SUBJECTS = ("auto", "person", "CLASS[,CLASS]")
 _AUTO_SIZES: dict[str, tuple[int, ...]] = {"fast": (512,), "balanced": (768,), "accurate": (768, 1024)}
 _DETAIL_SIZES: dict[str, tuple[int, ...]] = {"balanced": (512,), "accurate": (768, 1024)}
 _PERSON_WORDS = ("person", "people")
+REFINES = ("none", "guided", "matting")
+DEFAULT_REFINE = {"fast": "guided", "balanced": "guided", "accurate": "guided"}
 
 
 def load_segmenter(
@@ -50,6 +53,7 @@ def load_segmenter(
     keep: Classes = None,
     drop: Classes = None,
     instance: str | int | None = None,
+    refine: str | None = None,
 ) -> Segmenter:
     """The segmenter for a subject at a quality level.
 
@@ -61,29 +65,47 @@ def load_segmenter(
         keep: VOC classes to keep (added to those named by `subject`).
         drop: VOC classes to drop; with no class kept, every other object class stays.
         instance: keep only one object: "largest", or its rank by size (1 = the largest).
+        refine: how the model's small mask becomes the photo's: "none" (bilinear), "guided"
+            (edge-aware upsampling) or "matting" (guided, then alpha matting in the uncertain
+            band); None for the level's own choice.
 
     Raises:
-        OptionError: unknown subject, class or quality.
+        OptionError: unknown subject, class, quality or refinement.
     """
     _check_choice("quality", quality, QUALITIES)
+    refine = refine or DEFAULT_REFINE[quality]
+    _check_choice("refine", refine, REFINES)
+    upsample = "bilinear" if refine == "none" else "guided"
+    segmenter = _subject_segmenter(subject, quality, device, keep, drop, upsample)
     if instance is not None:
-        rank = parse_instance(instance)
-        return InstanceSegmenter(load_segmenter(subject, quality, device, keep=keep, drop=drop), rank)
+        segmenter = InstanceSegmenter(segmenter, parse_instance(instance))
+    if refine == "matting":
+        segmenter = MattingSegmenter(segmenter)
+    return segmenter
+
+
+def _subject_segmenter(
+    subject: str | Iterable[str], quality: str, device: str | None, keep: Classes, drop: Classes,
+    upsample: str,
+) -> Segmenter:  # fmt: skip
     named = subject.strip().lower() if isinstance(subject, str) else None
     if keep is None and drop is None and named in ("auto", "", *_PERSON_WORDS):
         if named in _PERSON_WORDS:
-            return _with_detail(SelfieSegmenter(device), quality, device)
-        return ISNetSegmenter(size=_AUTO_SIZES[quality], device=device)
+            return _with_detail(SelfieSegmenter(device, refine=upsample), quality, device, upsample)
+        return ISNetSegmenter(size=_AUTO_SIZES[quality], device=device, refine=upsample)
     if named not in (None, "auto"):
         _check_subject(str(subject))
     kept = [] if named == "auto" else [subject] if isinstance(subject, str) else list(subject)
     if keep is not None:
         kept += [keep] if isinstance(keep, str) else list(keep)
     classes = select_classes(keep=kept or None, drop=drop)
-    return _with_detail(ClassSegmenter(classes, load_semantic(quality, device)), quality, device)
+    semantic = load_semantic(quality, device, upsample=upsample)
+    return _with_detail(ClassSegmenter(classes, semantic), quality, device, upsample)
 
 
-def load_semantic(quality: str = "balanced", device: str | None = None) -> SemanticSegmenter:
+def load_semantic(
+    quality: str = "balanced", device: str | None = None, *, upsample: str = "guided"
+) -> SemanticSegmenter:
     """The VOC class model at a quality level: "fast" runs it once on the whole photo,
     "balanced" and "accurate" also on overlapping tiles.
 
@@ -91,13 +113,16 @@ def load_semantic(quality: str = "balanced", device: str | None = None) -> Seman
         OptionError: unknown quality.
     """
     _check_choice("quality", quality, QUALITIES)
-    return SemanticSegmenter(device, tiles=quality != "fast")
+    return SemanticSegmenter(device, tiles=quality != "fast", refine=upsample)
 
 
-def _with_detail(prior: SelfieSegmenter | ClassSegmenter, quality: str, device: str | None) -> Segmenter:
+def _with_detail(
+    prior: SelfieSegmenter | ClassSegmenter, quality: str, device: str | None, upsample: str
+) -> Segmenter:
     if quality == "fast":
         return prior
-    return DetailSegmenter(prior, ISNetSegmenter(size=_DETAIL_SIZES[quality], device=device))
+    detail = ISNetSegmenter(size=_DETAIL_SIZES[quality], device=device)
+    return DetailSegmenter(prior, detail, upsample=upsample)
 
 
 def _check_subject(subject: str) -> None:

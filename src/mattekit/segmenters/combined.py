@@ -62,13 +62,15 @@ class DetailSegmenter:
     Args:
         prior: gives the subject's coarse probability map.
         detail: the IS-Net segmenter giving the edges.
+        upsample: "guided" (edge-aware) or "bilinear".
     """
 
-    def __init__(self, prior: Prior, detail: ISNetSegmenter) -> None:
+    def __init__(self, prior: Prior, detail: ISNetSegmenter, *, upsample: str = "guided") -> None:
         self.name = f"{prior.name}+{detail.name}"
         self.classes: frozenset[int] | None = getattr(prior, "classes", None)
         self._prior = prior
         self._detail = detail
+        self._upsample = upsample
 
     def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Subject mask at the frame's size."""
@@ -78,4 +80,4 @@ class DetailSegmenter:
         small = self._detail.predict(rgb)
         size = small.shape[1], small.shape[0]
         combined = combine_prior_and_detail(cv2.resize(prior, size), small)
-        return upsample_mask(combined, rgb, method="guided")
+        return upsample_mask(combined, rgb, method=self._upsample)
