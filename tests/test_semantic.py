@@ -175,6 +175,15 @@ def test_classes_report_finds_the_cat() -> None:
 
 
 @pytest.mark.models
+def test_cli_classes_lists_the_dog_with_its_share() -> None:
+    result = CliRunner().invoke(cli, ["classes", str(EVAL / "objects" / "images" / "0003.jpg")])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if "dog" in line)
+    share = float(line.split()[1].rstrip("%"))
+    assert 30 < share < 70, line
+
+
+@pytest.mark.models
 def test_cli_classes_lists_horse_and_person_with_json() -> None:
     result = CliRunner().invoke(cli, ["classes", str(HORSE_AND_GIRL), "--json"])
     assert result.exit_code == 0, result.output
