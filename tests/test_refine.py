@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit import refine
+from mattekit import _arrays, refine
 from mattekit.errors import InputError, OptionError
 
 
@@ -155,7 +155,7 @@ def test_fast_path_matches_the_plain_fast_guided_filter() -> None:
     out = refine.upsample_mask(small, image)
 
     k = refine._work_factor(small.shape, image.shape[:2])
-    guide = refine._shrink(image, k).astype(np.float32) / 255
+    guide = _arrays.shrink(image, k).astype(np.float32) / 255
     h, w = guide.shape[:2]
     p = cv2.resize(small, (w, h), interpolation=cv2.INTER_AREA)
     a, b = refine._guided_coefficients(guide, p, refine._WORK_RADIUS, 1e-4)

@@ -11,27 +11,17 @@ Colour Estimation" (ICIP 2021), worked on the soft edge only.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import ImageColor
 
+from mattekit import _arrays
+from mattekit._arrays import ByteArray, Color, FloatArray
 from mattekit.errors import InputError, OptionError
-from mattekit.refine import (
-    _check_image,
-    _check_mask,
-    _grow_crop,
-    _number,
-    _shrink,
-    _tile_flags,
-    _tile_rects,
-)
 
 __all__ = [
     "cutout",
@@ -42,10 +32,6 @@ __all__ = [
     "over_image",
     "parse_color",
 ]
-
-FloatArray = NDArray[np.float32]
-ByteArray = NDArray[np.uint8]
-Color = tuple[int, int, int]
 
 # Blends run over strips of about this many pixels, so their float32 temporaries stay in cache.
 _STRIP_PIXELS = 1 << 16
@@ -61,8 +47,6 @@ _FILL = 1e-3
 # ... and the least blur sigma, in working pixels, when it works at a reduced size.
 _BLUR_MIN_SIGMA = 4.0
 
-_HEX = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
-
 
 # --------------------------------------------------------------------------- checks
 
@@ -71,38 +55,17 @@ def _inputs(
     image: object, alpha: object, foreground: object | None = None
 ) -> tuple[ByteArray, FloatArray, ByteArray]:
     """Check image, alpha and the optional foreground; return (image, alpha, fg to use)."""
-    img = _check_image(image)
-    a = _check_mask(alpha, "alpha", img.shape[:2])
+    img = _arrays.check_image(image)
+    a = _arrays.check_mask(alpha, "alpha", img.shape[:2])
     if foreground is None:
         return img, a, img
-    fg = _check_image(foreground, "foreground")
+    fg = _arrays.check_image(foreground, "foreground")
     if fg.shape != img.shape:
         raise InputError(f"foreground must have shape (H, W, 3) = {img.shape}, got {fg.shape}")
     return img, a, fg
 
 
-def _check_color(color: object) -> Color:
-    if isinstance(color, str):
-        return parse_color(color)
-    if (
-        isinstance(color, (tuple, list))
-        and len(color) == 3
-        and all(isinstance(c, (int, np.integer)) and 0 <= c <= 255 for c in color)
-    ):
-        return (int(color[0]), int(color[1]), int(color[2]))
-    raise OptionError(
-        f"colour must be a name, a hex code or three integers in 0..255, got {color!r}"
-    )
-
-
 # --------------------------------------------------------------------------- blending
-
-
-def _to_u8(x: NDArray[Any], scale: float = 1.0, dst: NDArray[np.uint8] | None = None) -> ByteArray:
-    """``x * scale`` rounded to nearest (ties to even) and clipped to 0..255, in one pass."""
-    # OpenCV takes a plain number as the second operand; its type stubs only list arrays.
-    out = cv2.multiply(x, scale, dst=dst, dtype=cv2.CV_8U)  # type: ignore[call-overload]
-    return np.asarray(out, np.uint8)
 
 
 def _blend(
@@ -123,7 +86,7 @@ def _blend(
         cv2.multiply(d, cv2.cvtColor(alpha[y0:y1], cv2.COLOR_GRAY2RGB), dst=d)
         cv2.add(d, bg, dst=d, dtype=cv2.CV_32F)
         # One rounding, float32 -> uint8 (a mixed-type add into uint8 would round `d` first).
-        _to_u8(d, dst=out[y0:y1])
+        _arrays.to_u8(d, dst=out[y0:y1])
     return out
 
 
@@ -144,7 +107,7 @@ def mask_to_l8(alpha: NDArray[np.floating]) -> ByteArray:
         >>> mask_to_l8(np.array([[0.0, 0.5, 1.0, 1.7]], np.float32)).tolist()
         [[0, 128, 255, 255]]
     """
-    return _to_u8(_check_mask(alpha), 255.0)
+    return _arrays.to_u8(_arrays.check_mask(alpha), 255.0)
 
 
 def cutout(
@@ -175,7 +138,7 @@ def cutout(
         [9, 9, 9, 128]
     """
     _, a, fg = _inputs(image, alpha, foreground)
-    a8 = _to_u8(a, 255.0)
+    a8 = _arrays.to_u8(a, 255.0)
     channels = [cv2.bitwise_and(c, c, mask=a8) for c in cv2.split(fg)]
     return np.asarray(cv2.merge([*channels, a8]), np.uint8)
 
@@ -210,7 +173,7 @@ def over_color(
         [0, 100, 200]
     """
     _, a, fg = _inputs(image, alpha, foreground)
-    rgb = _check_color(color)
+    rgb = _arrays.check_color(color)
     h, w = a.shape
     strip = np.empty((min(h, max(1, _STRIP_PIXELS // w)), w, 3), np.uint8)
     strip[:] = rgb
@@ -262,7 +225,7 @@ def over_image(
         [50, 50, 50]
     """
     _, a, fg = _inputs(image, alpha, foreground)
-    bg = _cover(_check_image(background, "background"), a.shape[1], a.shape[0])
+    bg = _cover(_arrays.check_image(background, "background"), a.shape[1], a.shape[0])
     return _blend(fg, a, lambda y0, y1: bg[y0:y1])
 
 
@@ -300,7 +263,7 @@ def over_blur(
         80
     """
     img, a, fg = _inputs(image, alpha, foreground)
-    sigma = _number(radius)
+    sigma = _arrays.number(radius)
     if sigma is None or sigma <= 0:
         raise OptionError(f"blur radius must be a number of pixels > 0, got {radius!r}")
     h, w = a.shape
@@ -309,8 +272,8 @@ def over_blur(
     f = 1
     while sigma / (2 * f) >= _BLUR_MIN_SIGMA and min(h, w) / (2 * f) >= 16:
         f *= 2
-    small = np.asarray(_shrink(img, f), np.float32)
-    weight = 1.0 - _shrink(a, f)
+    small = np.asarray(_arrays.shrink(img, f), np.float32)
+    weight = 1.0 - _arrays.shrink(a, f)
     # Area averaging and bilinear upsampling add about f^2 / 4 pixels^2 of variance.
     sigma_small = math.sqrt(max(sigma * sigma - f * f / 4, sigma * sigma / 4)) / f
 
@@ -323,7 +286,7 @@ def over_blur(
     num += np.float32(_FILL) * blur(small)
     den += np.float32(_FILL)
     bg_small = num / den[..., None]
-    return _blend(fg, a, lambda y0, y1: _grow_crop(bg_small, f, (y0, y1, 0, w)))
+    return _blend(fg, a, lambda y0, y1: _arrays.grow_crop(bg_small, f, (y0, y1, 0, w)))
 
 
 # --------------------------------------------------------------------------- foreground
@@ -342,8 +305,8 @@ def _fg_blur_small(
     while radius / (2 * f) >= 10 and min(h, w) / (2 * f) >= 16:
         f *= 2
     k = max(1, round(radius / f))
-    small = np.asarray(_shrink(image, f), np.float32)
-    a = _shrink(alpha, f)
+    small = np.asarray(_arrays.shrink(image, f), np.float32)
+    a = _arrays.shrink(alpha, f)
     fa = small * a[..., None]
     blur_a = cv2.blur(a, (k, k))[..., None]
     blur_f = cv2.blur(fa, (k, k)) / (blur_a + np.float32(_EPS))
@@ -396,7 +359,7 @@ def estimate_foreground(image: NDArray[np.uint8], alpha: NDArray[np.floating]) -
     h, w = a.shape
     out = img.copy()
     band = cv2.inRange(a, _BAND_LO, _BAND_HI)
-    flags = _tile_flags(band, _FG_TILE)
+    flags = _arrays.tile_flags(band, _FG_TILE)
     if not flags.any():
         return out
     wide, narrow = _FG_RADII
@@ -404,7 +367,7 @@ def estimate_foreground(image: NDArray[np.uint8], alpha: NDArray[np.floating]) -
     margin = narrow // 2 + 1
     box = (narrow, narrow)
     eps = np.float32(_EPS)
-    for y0, y1, x0, x1 in _tile_rects(flags, _FG_TILE, h, w):
+    for y0, y1, x0, x1 in _arrays.tile_rects(flags, _FG_TILE, h, w):
         # The narrow pass reads `margin` pixels around each band pixel.
         ey0, ey1 = max(0, y0 - margin), min(h, y1 + margin)
         ex0, ex1 = max(0, x0 - margin), min(w, x1 + margin)
@@ -412,8 +375,8 @@ def estimate_foreground(image: NDArray[np.uint8], alpha: NDArray[np.floating]) -
         i = np.asarray(img[ey0:ey1, ex0:ex1], np.float32)
         a1 = a[ey0:ey1, ex0:ex1]
         a3 = np.asarray(cv2.merge([a1, a1, a1]), np.float32)
-        bb = _grow_crop(blur_b, f, rect)
-        f1 = _fuse(i, a3, _grow_crop(blur_f, f, rect), bb)
+        bb = _arrays.grow_crop(blur_b, f, rect)
+        f1 = _fuse(i, a3, _arrays.grow_crop(blur_f, f, rect), bb)
         # Second pass: F from the first, B is the first pass's blurred background.
         blur_a = cv2.blur(a3, box)
         bf2 = cv2.blur(f1 * a3, box) / (blur_a + eps)
@@ -443,16 +406,4 @@ def parse_color(text: str) -> Color:
         >>> parse_color("white"), parse_color("#0f0"), parse_color("#1E90FF")
         ((255, 255, 255), (0, 255, 0), (30, 144, 255))
     """
-    if not isinstance(text, str):
-        raise OptionError(
-            f"colour must be text like 'white' or '#00ff00', got {type(text).__name__}"
-        )
-    key = text.strip().lower()
-    if _HEX.fullmatch(key) or key in ImageColor.colormap:
-        r, g, b = ImageColor.getrgb(key)[:3]
-        return (r, g, b)
-    close = difflib.get_close_matches(key, list(ImageColor.colormap), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise OptionError(
-        f"unknown colour '{text}'{hint}; use a name like 'white' or a hex code like '#00ff00'"
-    )
+    return _arrays.parse_color(text)

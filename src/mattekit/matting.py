@@ -31,23 +31,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit import _arrays
+from mattekit._arrays import ByteArray, FloatArray
 from mattekit.errors import InputError, OptionError
-from mattekit.refine import (
-    _check_image,
-    _check_mask,
-    _describe,
-    _grow_crop,
-    _is_count,
-    _number,
-    _shrink,
-    _tile_flags,
-    _tile_rects,
-)
 
 __all__ = ["build_trimap", "matte"]
 
-FloatArray = NDArray[np.float32]
-ByteArray = NDArray[np.uint8]
 Array = NDArray[np.floating]
 
 BG, UNKNOWN, FG = 0, 128, 255
@@ -107,10 +96,10 @@ def build_trimap(mask: NDArray[np.floating], *, band: int | None = None) -> Byte
         >>> build_trimap(m, band=2)[0].tolist()
         [0, 0, 0, 0, 128, 128, 128, 128, 255, 255, 255, 255]
     """
-    m = _check_mask(mask, "mask")
+    m = _arrays.check_mask(mask, "mask")
     if band is None:
         width = _band_width(m.shape)
-    elif _is_count(band, 0):
+    elif _arrays.is_count(band, 0):
         width = int(band)
     else:
         raise OptionError(f"band must be an integer number of pixels >= 0, got {band!r}")
@@ -130,7 +119,7 @@ def _check_trimap(trimap: object, shape: tuple[int, int]) -> ByteArray:
     if not (isinstance(trimap, np.ndarray) and trimap.dtype == np.uint8 and trimap.ndim == 2):
         raise InputError(
             f"trimap must be a uint8 array of shape (H, W) (0 background, 255 foreground, "
-            f"anything else unknown), got {_describe(trimap)}"
+            f"anything else unknown), got {_arrays.describe(trimap)}"
         )
     if trimap.shape != shape:
         raise InputError(f"trimap must have the mask's shape {shape}, got {trimap.shape}")
@@ -326,7 +315,7 @@ class _Mosaic:
         self.dtype = dtype
         self.gh, self.gw = -(-h // t) * t + 2 * halo, -(-w // t) * t + 2 * halo
         self.inner = (slice(halo, halo + h), slice(halo, halo + w))
-        self.tiles = _Tiles(_tile_flags(unknown, t), t, halo, self.gw, self.gh * self.gw)
+        self.tiles = _Tiles(_arrays.tile_flags(unknown, t), t, halo, self.gw, self.gh * self.gw)
         self.u = (self.cores(self.grid(unknown)) > 0.5) & self.tiles.real
         # Valid window centres: the whole window inside the image.
         inside = np.zeros((h, w), bool)
@@ -503,23 +492,23 @@ def matte(
         >>> bool(alpha[:, :20].max() < 0.05), bool(alpha[:, 20:].min() > 0.95)
         (True, True)
     """
-    img = _check_image(rgb, "rgb")
-    m = np.clip(_check_mask(mask, "mask", img.shape[:2]), 0.0, 1.0)
+    img = _arrays.check_image(rgb, "rgb")
+    m = np.clip(_arrays.check_mask(mask, "mask", img.shape[:2]), 0.0, 1.0)
     if trimap is None:
         tri = build_trimap(m, band=band)
     elif band is not None:
         raise OptionError("band applies only when the trimap is built: pass trimap or band")
     else:
         tri = _check_trimap(trimap, m.shape)
-    weight = _number(mask_weight)
+    weight = _arrays.number(mask_weight)
     if weight is None or weight < 0:
         raise OptionError(f"mask_weight must be a number >= 0, got {mask_weight!r}")
-    if not _is_count(radius, 1):
+    if not _arrays.is_count(radius, 1):
         raise OptionError(f"radius must be an integer >= 1, got {radius!r}")
-    e = _number(eps)
+    e = _arrays.number(eps)
     if e is None or e <= 0:
         raise OptionError(f"eps must be a number > 0, got {eps!r}")
-    if not _is_count(iterations, 1):
+    if not _arrays.is_count(iterations, 1):
         raise OptionError(f"iterations must be an integer >= 1, got {iterations!r}")
 
     fg, bg = tri == FG, tri == BG
@@ -531,7 +520,7 @@ def matte(
     size = (2 * int(radius) + 1) ** 2
     dtype = np.float32 if e / size >= _FLOAT32_MIN_EPS else np.float64
     k = _work_factor((h, w))
-    image = np.asarray(_shrink(img, k), np.float32) * np.float32(1 / 255)
+    image = np.asarray(_arrays.shrink(img, k), np.float32) * np.float32(1 / 255)
     if k == 1:
         mosaic = _Mosaic(image, unknown, int(radius), e, dtype)
         alpha = mosaic.ungrid(_solve(mosaic, out, m, weight, int(iterations)))
@@ -539,20 +528,20 @@ def matte(
         return out
 
     # A working pixel is known only where all the k x k pixels it covers are.
-    fg_w = _shrink(fg.astype(np.uint8) * np.uint8(255), k) == 255
-    bg_w = _shrink(bg.astype(np.uint8) * np.uint8(255), k) == 255
+    fg_w = _arrays.shrink(fg.astype(np.uint8) * np.uint8(255), k) == 255
+    bg_w = _arrays.shrink(bg.astype(np.uint8) * np.uint8(255), k) == 255
     mosaic = _Mosaic(image, ~(fg_w | bg_w), int(radius), e, dtype)
-    prior = np.asarray(_shrink(m, k), np.float32)
+    prior = np.asarray(_arrays.shrink(m, k), np.float32)
     alpha_w = _solve(mosaic, fg_w.astype(np.float32), prior, weight, int(iterations))
     coef, offset = _linear_model(mosaic, alpha_w)
     coef *= np.float32(1 / 255)
     ones = np.ones((1, 3), np.float32)
-    flags = _tile_flags(unknown.view(np.uint8), _UP_TILE)
-    for rect in _tile_rects(flags, _UP_TILE, h, w):
+    flags = _arrays.tile_flags(unknown.view(np.uint8), _UP_TILE)
+    for rect in _arrays.tile_rects(flags, _UP_TILE, h, w):
         y0, y1, x0, x1 = rect
-        ai = cv2.multiply(_grow_crop(coef, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F)
+        ai = cv2.multiply(_arrays.grow_crop(coef, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F)
         q = np.asarray(cv2.transform(ai, ones), np.float32)
-        q += _grow_crop(offset, k, rect)
+        q += _arrays.grow_crop(offset, k, rect)
         np.clip(q, 0.0, 1.0, out=q)
         sel = unknown[y0:y1, x0:x1]
         out[y0:y1, x0:x1][sel] = q[sel]

@@ -13,13 +13,14 @@ cost of a low-resolution filter.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit import _arrays
+from mattekit._arrays import FloatArray
 from mattekit.errors import InputError, OptionError
 
 __all__ = [
@@ -30,9 +31,6 @@ __all__ = [
     "threshold",
     "upsample_mask",
 ]
-
-FloatArray = NDArray[np.float32]
-ByteArray = NDArray[np.uint8]
 
 UpsampleMethod = Literal["guided", "bilinear"]
 _METHODS = ("guided", "bilinear")
@@ -56,150 +54,18 @@ _WORK_RADIUS = 2
 # --------------------------------------------------------------------------- input checks
 
 
-def _describe(value: object) -> str:
-    if isinstance(value, np.ndarray):
-        return f"{value.dtype} array of shape {value.shape}"
-    return type(value).__name__
-
-
-def _check_image(image: object, name: str = "image") -> ByteArray:
-    """Return `image` if it is an RGB uint8 array of shape (H, W, 3), else raise InputError."""
-    if (
-        not isinstance(image, np.ndarray)
-        or image.dtype != np.uint8
-        or image.ndim != 3
-        or image.shape[2] != 3
-        or image.shape[0] == 0
-        or image.shape[1] == 0
-    ):
-        raise InputError(
-            f"{name} must be an RGB uint8 array of shape (H, W, 3), got {_describe(image)}"
-        )
-    return image
-
-
-def _check_mask(
-    mask: object, name: str = "alpha", shape: tuple[int, int] | None = None
-) -> FloatArray:
-    """Return `mask` as float32 (H, W), checking its shape against `shape` when given."""
-    if not isinstance(mask, np.ndarray):
-        raise InputError(f"{name} must be a float32 array of shape (H, W), got {_describe(mask)}")
-    if mask.dtype.kind != "f":
-        raise InputError(
-            f"{name} must be a float array with values in [0, 1], got {mask.dtype}; "
-            f"convert an 8-bit mask with mask.astype(np.float32) / 255"
-        )
-    if shape is not None and mask.shape != shape:
-        raise InputError(f"{name} must have shape (H, W) = {shape}, got {mask.shape}")
-    if mask.ndim != 2 or mask.shape[0] == 0 or mask.shape[1] == 0:
-        raise InputError(f"{name} must have shape (H, W), got {mask.shape}")
-    return np.asarray(mask, dtype=np.float32)
-
-
-def _number(value: object) -> float | None:
-    """`value` as a float if it is a finite real number (not a bool), else None."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _is_count(value: object, least: int) -> bool:
-    """Whether `value` is an integer (not a bool) >= least."""
-    return (
-        isinstance(value, (int, np.integer))
-        and not isinstance(value, bool)
-        and bool(value >= least)
-    )
-
-
 def _check_px(value: object, name: str) -> float:
-    number = _number(value)
+    number = _arrays.number(value)
     if number is None or number < 0:
         raise OptionError(f"{name} must be a number >= 0, got {value!r}")
     return number
 
 
 def _check_eps(eps: object) -> float:
-    number = _number(eps)
+    number = _arrays.number(eps)
     if number is None or number <= 0:
         raise OptionError(f"eps must be a number > 0, got {eps!r}")
     return number
-
-
-# --------------------------------------------------------------------------- tiles
-
-
-def _tile_rects(
-    active: NDArray[np.bool_], tile: int, height: int, width: int
-) -> Iterator[tuple[int, int, int, int]]:
-    """Yield (y0, y1, x0, x1) rectangles covering the active tiles, merged along rows.
-
-    Args:
-        active: one flag per tile, shape (ceil(height / tile), ceil(width / tile)).
-        tile: tile size in pixels.
-        height: image height.
-        width: image width.
-    """
-    for ty in np.flatnonzero(active.any(axis=1)):
-        row = active[ty].astype(np.int8)
-        # Runs of consecutive active tiles: starts where the row steps 0->1, stops where 1->0.
-        edges = np.flatnonzero(np.diff(row, prepend=0, append=0))
-        y0, y1 = int(ty) * tile, min(height, (int(ty) + 1) * tile)
-        for start, stop in zip(edges[::2], edges[1::2]):
-            yield y0, y1, int(start) * tile, min(width, int(stop) * tile)
-
-
-def _tile_flags(mask: NDArray[Any], tile: int) -> NDArray[np.bool_]:
-    """Per-tile "any" of a boolean or 0/255 mask (tiles of `tile` pixels)."""
-    h, w = mask.shape
-    full = h // tile
-    rows = np.empty((-(-h // tile), w), mask.dtype)
-    if full:
-        # A max over the middle axis of contiguous rows: vectorised, unlike reduceat.
-        rows[:full] = mask[: full * tile].reshape(full, tile, w).max(axis=1)
-    if full < rows.shape[0]:
-        rows[full] = mask[full * tile :].max(axis=0)
-    flags = np.maximum.reduceat(rows, np.arange(0, w, tile), axis=1)
-    return np.asarray(flags > 0)
-
-
-def _shrink(image: NDArray[Any], k: int) -> NDArray[Any]:
-    """Area-average `image` by `k` (a power of two), to (ceil(H / k), ceil(W / k)).
-
-    Halving steps use OpenCV's fast path. A size that `k` does not divide is first padded by
-    repeating the last row and column, so working pixel j is exactly full pixels [jk, jk + k).
-    """
-    if k == 1:
-        return image
-    h, w = image.shape[:2]
-    hk, wk = -(-h // k), -(-w // k)
-    if (hk * k, wk * k) != (h, w):
-        image = cv2.copyMakeBorder(image, 0, hk * k - h, 0, wk * k - w, cv2.BORDER_REPLICATE)
-    while k > 1:
-        h, w = image.shape[:2]
-        image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        k //= 2
-    return image
-
-
-def _grow_crop(src: NDArray[Any], k: int, rect: tuple[int, int, int, int]) -> NDArray[Any]:
-    """The `rect` (y0, y1, x0, x1) part of `src` enlarged k times bilinearly.
-
-    Equal to that part of ``cv2.resize(src, (k * w, k * h), interpolation=INTER_LINEAR)``:
-    with a whole scale factor a crop of the source, one source pixel wider on every side,
-    maps onto the same output pixels.
-    """
-    y0, y1, x0, x1 = rect
-    if k == 1:
-        return src[y0:y1, x0:x1]
-    sh, sw = src.shape[:2]
-    sy0, sy1 = max(0, y0 // k - 1), min(sh, -(-y1 // k) + 1)
-    sx0, sx1 = max(0, x0 // k - 1), min(sw, -(-x1 // k) + 1)
-    crop = src[sy0:sy1, sx0:sx1]
-    big = cv2.resize(crop, ((sx1 - sx0) * k, (sy1 - sy0) * k), interpolation=cv2.INTER_LINEAR)
-    oy, ox = sy0 * k, sx0 * k
-    return big[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
 
 
 # --------------------------------------------------------------------------- guided filter
@@ -284,7 +150,7 @@ def _as_guide(guide: object, shape: tuple[int, int] | None = None) -> FloatArray
     ):
         raise InputError(
             f"guide must be an image of shape (H, W, 3) or (H, W), uint8 or float in [0, 1], "
-            f"got {_describe(guide)}"
+            f"got {_arrays.describe(guide)}"
         )
     if shape is not None and guide.shape[:2] != shape:
         raise InputError(f"guide must have shape (H, W) = {shape}, got {guide.shape[:2]}")
@@ -322,9 +188,9 @@ def guided_filter(
         >>> bool(abs(out - guide).max() < 0.01)
         True
     """
-    p = _check_mask(src, "src")
+    p = _arrays.check_mask(src, "src")
     g = _as_guide(guide, p.shape)
-    if not _is_count(radius, 1):
+    if not _arrays.is_count(radius, 1):
         raise OptionError(f"radius must be an integer >= 1, got {radius!r}")
     a, b = _guided_coefficients(g, p, int(radius), _check_eps(eps))
     return _apply(a, b, g)
@@ -342,12 +208,12 @@ def _sparse_coefficients(
     h, w = src.shape
     kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     spread = cv2.dilate(src, kernel) - cv2.erode(src, kernel)
-    flags = _tile_flags(spread > _P_FLAT, _WORK_TILE)
+    flags = _arrays.tile_flags(spread > _P_FLAT, _WORK_TILE)
     if flags.mean() > 0.5:
         return _guided_coefficients(guide, src, radius, eps)
     a = np.zeros((h, w, 3), np.float32)
     b = _box(_box(src, radius), radius)
-    for y0, y1, x0, x1 in _tile_rects(flags, _WORK_TILE, h, w):
+    for y0, y1, x0, x1 in _arrays.tile_rects(flags, _WORK_TILE, h, w):
         ey0, ey1 = max(0, y0 - reach), min(h, y1 + reach)
         ex0, ex1 = max(0, x0 - reach), min(w, x1 + reach)
         ca, cb = _guided_coefficients(guide[ey0:ey1, ex0:ex1], src[ey0:ey1, ex0:ex1], radius, eps)
@@ -412,11 +278,11 @@ def upsample_mask(
         >>> alpha.shape, bool(alpha[:, :29].max() < 0.5), bool(alpha[:, 29:].min() > 0.5)
         ((64, 64), True, True)
     """
-    img = _check_image(image)
-    mask = _check_mask(mask_small, "mask_small")
+    img = _arrays.check_image(image)
+    mask = _arrays.check_mask(mask_small, "mask_small")
     if method not in _METHODS:
         raise OptionError(f"unknown method {method!r}; use one of {', '.join(_METHODS)}")
-    if radius is not None and not _is_count(radius, 1):
+    if radius is not None and not _arrays.is_count(radius, 1):
         raise OptionError(f"radius must be an integer >= 1, got {radius!r}")
     eps = _check_eps(eps)
     h, w = img.shape[:2]
@@ -426,7 +292,7 @@ def upsample_mask(
 
     k = _work_factor(mask.shape, (h, w))
     r = _WORK_RADIUS if radius is None else max(1, round(radius / k))
-    guide = np.asarray(_shrink(img, k), np.float32) * np.float32(1 / 255)
+    guide = np.asarray(_arrays.shrink(img, k), np.float32) * np.float32(1 / 255)
     wh, ww = guide.shape[:2]
     interp = cv2.INTER_AREA if mask.shape[0] > wh and mask.shape[1] > ww else cv2.INTER_LINEAR
     p = mask if mask.shape == (wh, ww) else cv2.resize(mask, (ww, wh), interpolation=interp)
@@ -446,14 +312,14 @@ def upsample_mask(
     # Bilinear taps reach one working pixel over: grow the busy area by one.
     busy = cv2.dilate(cv2.bitwise_not(quiet), np.ones((3, 3), np.uint8))
     tile = max(_TILE, k)
-    flags = _tile_flags(busy, tile // k)
+    flags = _arrays.tile_flags(busy, tile // k)
     a255 = a * np.float32(1 / 255)
     ones = np.ones((1, 3), np.float32)
-    for rect in _tile_rects(flags, tile, h, w):
+    for rect in _arrays.tile_rects(flags, tile, h, w):
         y0, y1, x0, x1 = rect
-        ai = cv2.multiply(_grow_crop(a255, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F)
+        ai = cv2.multiply(_arrays.grow_crop(a255, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F)
         q = np.asarray(cv2.transform(ai, ones), np.float32)
-        q += _grow_crop(b, k, rect)
+        q += _arrays.grow_crop(b, k, rect)
         np.clip(q, 0.0, 1.0, out=out[y0:y1, x0:x1])
     return out
 
@@ -480,7 +346,7 @@ def feather(alpha: NDArray[np.floating], px: float) -> FloatArray:
         >>> bool(0 < feather(a, 2)[0, 3] < 0.5)
         True
     """
-    a = _check_mask(alpha)
+    a = _arrays.check_mask(alpha)
     sigma = _check_px(px, "px")
     if sigma == 0:
         return a.copy()
@@ -506,14 +372,14 @@ def threshold(alpha: NDArray[np.floating], t: float = 0.5) -> FloatArray:
         >>> threshold(np.array([[0.2, 0.5, 0.9]], np.float32)).tolist()
         [[0.0, 1.0, 1.0]]
     """
-    a = _check_mask(alpha)
+    a = _arrays.check_mask(alpha)
     if not (isinstance(t, (int, float)) and 0 < t <= 1):
         raise OptionError(f"threshold must be in (0, 1], got {t!r}")
     return (a >= t).astype(np.float32)
 
 
 def _morph(alpha: NDArray[np.floating], px: int, op: int, name: str) -> FloatArray:
-    a = _check_mask(alpha)
+    a = _arrays.check_mask(alpha)
     if not isinstance(px, (int, np.integer)) or isinstance(px, bool) or px < 0:
         raise OptionError(f"{name} must be an integer number of pixels >= 0, got {px!r}")
     if px == 0:

@@ -24,16 +24,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit.compose import _check_color, _to_u8
+from mattekit import _arrays
+from mattekit._arrays import ByteArray, Color, FloatArray
 from mattekit.errors import InputError, OptionError
-from mattekit.refine import (
-    _describe,
-    _grow_crop,
-    _number,
-    _shrink,
-    _tile_flags,
-    _tile_rects,
-)
 
 __all__ = [
     "add_outline",
@@ -44,9 +37,6 @@ __all__ = [
     "subject_box",
 ]
 
-ByteArray = NDArray[np.uint8]
-FloatArray = NDArray[np.float32]
-Color = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 # Pixels (int or float, rounded) or text: "16", "16px" or a percentage of the subject, "5%".
 Margin = int | float | str
@@ -88,7 +78,7 @@ def _check_rgba(rgba: object, name: str = "rgba") -> ByteArray:
         or rgba.shape[1] == 0
     ):
         raise InputError(
-            f"{name} must be an RGBA uint8 array of shape (H, W, 4), got {_describe(rgba)}; "
+            f"{name} must be an RGBA uint8 array of shape (H, W, 4), got {_arrays.describe(rgba)}; "
             f"make one with mattekit.compose.cutout"
         )
     return rgba
@@ -100,7 +90,7 @@ def _alpha(rgba: ByteArray) -> ByteArray:
 
 
 def _check_threshold(threshold: object) -> float:
-    number = _number(threshold)
+    number = _arrays.number(threshold)
     if number is None or not 0 <= number < 1:
         raise OptionError(
             f"threshold must be a fraction of full opacity in [0, 1), got {threshold!r}"
@@ -110,7 +100,7 @@ def _check_threshold(threshold: object) -> float:
 
 def _check_range(value: object, name: str, high: float) -> float:
     """`value` as a float if it is a number in 0..high, else raise OptionError."""
-    number = _number(value)
+    number = _arrays.number(value)
     if number is None or not 0 <= number <= high:
         raise OptionError(f"{name} must be a number in 0..{high:g}, got {value!r}")
     return number
@@ -143,7 +133,7 @@ def _parse_margin(margin: object) -> tuple[float, bool]:
         if found:
             value, percent = float(found[1]), found[2] == "%"
     else:
-        number = _number(margin)
+        number = _arrays.number(margin)
         if number is not None and number >= 0:
             value = number
     if value is not None:
@@ -271,7 +261,7 @@ def subject_box(
     ):
         raise InputError(
             f"alpha must be uint8 (H, W) in 0..255 or float (H, W) in [0, 1], "
-            f"got {_describe(alpha)}"
+            f"got {_arrays.describe(alpha)}"
         )
     if alpha.dtype == np.uint8:
         # a / 255 > t  <=>  a > floor(255 t) for whole a.
@@ -351,12 +341,12 @@ def _outline_alpha(a8: ByteArray, width: float) -> ByteArray:
     out = inside.copy()
     reach = math.ceil(width) + 1
     tile = max(_TILE, 2 * reach)
-    has_inside = _tile_flags(inside, tile)
-    all_inside = ~_tile_flags(cv2.bitwise_not(inside), tile)
+    has_inside = _arrays.tile_flags(inside, tile)
+    all_inside = ~_arrays.tile_flags(cv2.bitwise_not(inside), tile)
     k = 2 * math.ceil(reach / tile) + 1
     near = cv2.dilate(has_inside.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
     gamma = 255.0 * (width + 1)
-    for y0, y1, x0, x1 in _tile_rects(near & ~all_inside, tile, h, w):
+    for y0, y1, x0, x1 in _arrays.tile_rects(near & ~all_inside, tile, h, w):
         # Every subject pixel within `reach` of the tile lies in the window.
         ey0, ey1 = max(0, y0 - reach), min(h, y1 + reach)
         ex0, ex1 = max(0, x0 - reach), min(w, x1 + reach)
@@ -401,7 +391,7 @@ def add_outline(
     """
     img = _check_rgba(rgba)
     size = _check_range(width, "outline width (pixels)", _MAX_PX)
-    rgb = _check_color(color)
+    rgb = _arrays.check_color(color)
     if size == 0:
         return img.copy()
     p = math.ceil(size)
@@ -420,7 +410,7 @@ def _blur(a8: ByteArray, sigma: float, scale: float) -> ByteArray:
     """
     h, w = a8.shape
     if sigma == 0:
-        return _to_u8(a8, scale)
+        return _arrays.to_u8(a8, scale)
     f = 1
     while sigma / (2 * f) >= _BLUR_MIN_SIGMA and min(h, w) / (2 * f) >= 16:
         f *= 2
@@ -428,10 +418,10 @@ def _blur(a8: ByteArray, sigma: float, scale: float) -> ByteArray:
     k = 2 * math.ceil(3 * s) + 1
     if f == 1:
         blurred = cv2.GaussianBlur(a8, (k, k), s, borderType=cv2.BORDER_CONSTANT)
-        return _to_u8(blurred, scale)
-    small = np.asarray(_shrink(a8, f), np.float32)
+        return _arrays.to_u8(blurred, scale)
+    small = np.asarray(_arrays.shrink(a8, f), np.float32)
     small = np.asarray(cv2.GaussianBlur(small, (k, k), s, borderType=cv2.BORDER_CONSTANT))
-    return _to_u8(_grow_crop(small, f, (0, h, 0, w)), scale)
+    return _arrays.to_u8(_arrays.grow_crop(small, f, (0, h, 0, w)), scale)
 
 
 def add_shadow(
@@ -474,7 +464,7 @@ def add_shadow(
     dx, dy = _check_offset(offset)
     sigma = _check_range(blur, "shadow blur (pixels)", _MAX_BLUR)
     alpha = _check_range(opacity, "shadow opacity", 1)
-    rgb = _check_color(color)
+    rgb = _arrays.check_color(color)
     h, w = img.shape[:2]
     r = math.ceil(3 * sigma)
     top, bottom, left, right = max(0, r - dy), max(0, r + dy), max(0, r - dx), max(0, r + dx)
@@ -538,13 +528,13 @@ def make_sticker(
     # Check every option before any work, so a bad one fails the same way for any image.
     _parse_margin(margin)
     _check_range(outline, "outline width (pixels)", _MAX_PX)
-    _check_color(outline_color)
+    _arrays.check_color(outline_color)
     if shadow_offset is not None:
         _check_offset(shadow_offset)
     if shadow_blur is not None:
         _check_range(shadow_blur, "shadow blur (pixels)", _MAX_BLUR)
     _check_range(shadow_opacity, "shadow opacity", 1)
-    _check_color(shadow_color)
+    _arrays.check_color(shadow_color)
     box = subject_box(_alpha(img), threshold)
     if box is None:
         return np.zeros_like(img)
