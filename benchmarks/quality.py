@@ -1,8 +1,8 @@
 """Quality of every level on ../shared/eval, scored by ../shared/eval/score.py.
 
 Usage:
-    python benchmarks/quality.py [--sets people,objects,voc] [--levels person:fast,auto:balanced,...]
-                                 [--raw] [--limit N]
+    python benchmarks/quality.py [--sets people,objects,voc,video] [--levels person:fast,...]
+                                 [--raw] [--limit N] [--video-step N]
 
 For each (set, level) it writes the masks into a temporary folder, scores them with the
 shared scorer (IoU at 0.5, MAE, boundary F at 3 px) and reports the median time per image.
@@ -12,6 +12,9 @@ The voc set gets two tables: class maps (mIoU and per-class IoU of DeepLab upsca
 nearest neighbour, bilinearly, with guided upsampling, and with tiles), and the class levels
 keeping each photo's own classes (IoU and MAE of the kept-class mask, void pixels ignored;
 no boundary F, as VOC marks a 5-pixel void band along every object outline).
+The video set is scored frame by frame like people/ (every --video-step-th frame of the
+three DAVIS sequences: a swan, a dancer, a dog, so the "auto" levels); temporal stability is
+the video command's benchmark, not this one's.
 Prints markdown tables.
 """
 
@@ -40,7 +43,8 @@ from mattekit.segmenters.subject import ISNetSegmenter
 
 SETS = {"people": ["person:fast", "person:balanced", "person:accurate", "auto:balanced"],
         "objects": ["auto:fast", "auto:balanced", "auto:accurate"],
-        "voc": ["classes:fast", "classes:balanced", "classes:accurate"]}  # fmt: skip
+        "voc": ["classes:fast", "classes:balanced", "classes:accurate"],
+        "video": ["auto:fast", "auto:balanced", "auto:accurate"]}  # fmt: skip
 # Class-map variants: (tiles, upsampling). "nearest" is the issue's raw baseline.
 VOC_MAPS = {"raw (nearest)": (False, "nearest"), "bilinear": (False, "bilinear"),
             "guided": (False, "guided"), "tiles + bilinear": (True, "bilinear"),
@@ -58,22 +62,35 @@ def build(level: str) -> Segmenter:
     return load_segmenter(kind, value)
 
 
-def run(set_name: str, level: str, limit: int | None, scorer) -> dict[str, float]:
-    images = sorted((EVAL / set_name / "images").glob("*.jpg"))[:limit]
+def video_frames(step: int) -> list[tuple[str, Path, Path]]:
+    """(name, frame, truth mask) for every `step`-th frame of each ../shared/eval/video sequence."""
+    frames = []
+    for sequence in sorted(p for p in (EVAL / "video").iterdir() if p.is_dir()):
+        for frame in sorted((sequence / "frames").glob("*.jpg"))[::step]:
+            frames.append((f"{sequence.name}-{frame.stem}", frame, sequence / "masks" / f"{frame.stem}.png"))
+    return frames
+
+
+def run(set_name: str, level: str, limit: int | None, scorer, video_step: int = 10) -> dict[str, float]:
+    if set_name == "video":
+        items = video_frames(video_step)[:limit]
+    else:
+        folder = "masks" if (EVAL / set_name / "masks").is_dir() else "reference_u2net"
+        items = [(p.stem, p, EVAL / set_name / folder / f"{p.stem}.png")
+                 for p in sorted((EVAL / set_name / "images").glob("*.jpg"))[:limit]]  # fmt: skip
     segmenter = build(level)
     times = []
     with tempfile.TemporaryDirectory() as tmp:
-        for path in images:
+        (Path(tmp) / "masks").mkdir()
+        (Path(tmp) / "pred").mkdir()
+        for name, path, truth in items:  # score exactly the photos run (--limit, video frames)
+            (Path(tmp) / "masks" / f"{name}.png").symlink_to(truth)
             rgb = decode_image(path).rgb
             start = time.perf_counter()
             mask = segmenter.segment(rgb)
             times.append((time.perf_counter() - start) * 1000)
-            Image.fromarray(np.round(mask * 255).astype(np.uint8)).save(Path(tmp) / f"{path.stem}.png")
-        rows, mean = scorer.score_binary(str(EVAL / set_name), tmp, 3)
-        if limit:  # score only the images we ran
-            stems = {p.stem for p in images}
-            rows = [r for r in rows if r["image"] in stems]
-            mean = {k: float(np.mean([r[k] for r in rows])) for k in ("iou", "mae", "boundary_f")}
+            Image.fromarray(np.round(mask * 255).astype(np.uint8)).save(Path(tmp) / "pred" / f"{name}.png")
+        rows, mean = scorer.score_binary(tmp, str(Path(tmp) / "pred"), 3)
     mean["ms"] = float(np.median(times))
     mean["name"] = getattr(segmenter, "name", level)
     return mean
@@ -137,7 +154,8 @@ def run_voc_level(quality: str, limit: int | None) -> dict[str, float]:
 
 def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="people,objects,voc")
+    parser.add_argument("--sets", default="people,objects,voc,video")
+    parser.add_argument("--video-step", type=int, default=10, help="score every N-th video frame")
     parser.add_argument("--levels", default=None, help="comma list like person:fast,auto:balanced")
     parser.add_argument("--raw", action="store_true", help="add raw-model baselines")
     parser.add_argument("--limit", type=int, default=None, help="first N images of each set")
@@ -156,7 +174,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             if set_name == "voc":
                 m = run_voc_level(level.partition(":")[2], args.limit)
             else:
-                m = run(set_name, level, args.limit, scorer)
+                m = run(set_name, level, args.limit, scorer, args.video_step)
             print(f"| {set_name} | {level} | {m['name']} | {m['iou']:.3f} | {m['mae']:.4f} | "
                   f"{'-' if math.isnan(m['boundary_f']) else format(m['boundary_f'], '.3f')} | {m['ms']:.0f} |", flush=True)  # fmt: skip
 
