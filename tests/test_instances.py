@@ -56,3 +56,20 @@ def test_largest_sheep_is_one_piece_of_the_sheep_class() -> None:
     count = cv2.connectedComponents((largest >= 0.5).astype(np.uint8))[0] - 1
     assert count == 1
     assert 0.9 * (whole >= 0.5).sum() <= (largest >= 0.5).sum() <= (whole >= 0.5).sum()
+
+
+@pytest.mark.models
+def test_cli_missing_instance_warns_and_writes_an_empty_cutout(tmp_path) -> None:
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from mattekit.cli import cli
+
+    from evalset import EXAMPLES
+
+    out = tmp_path / "third.png"
+    cat = EXAMPLES / "chelsea.jpg"
+    result = CliRunner().invoke(cli, ["remove", str(cat), "-s", "cat", "-Q", "fast", "--instance", "3", "-o", str(out)])
+    assert result.exit_code == 0
+    assert f"mattekit: warning: {cat}: no object #3 by size of the kept classes (cat) found" in result.stderr
+    assert np.asarray(Image.open(out))[..., 3].max() == 0

@@ -295,18 +295,22 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], opts: dict[str, Any
             sticker=sticker,
         )
         if not (alpha >= 0.5).any():
-            kept = getattr(segmenter, "classes", None)
-            what = f"none of the kept classes ({_class_names(kept)})" if kept else "no subject"
-            log.warning("warning: %s: %s found; the output is empty", _where(source), what)
+            log.warning("warning: %s: %s found; the output is empty", _where(source), _nothing(segmenter))
         log.debug("%s -> %s (%s)", _where(source), target, getattr(segmenter, "name", ""))
 
     _each_input(settings, jobs, work)
 
 
-def _class_names(indices: Any) -> str:
+def _nothing(segmenter: Segmenter) -> str:
+    """What was not found, for the empty-output warning."""
     from mattekit.classes import VOC_CLASSES
 
-    return ", ".join(VOC_CLASSES[i] for i in sorted(indices))
+    kept = getattr(segmenter, "classes", None)
+    names = ", ".join(VOC_CLASSES[i] for i in sorted(kept)) if kept else ""
+    rank = getattr(segmenter, "rank", None)
+    if rank:
+        return f"no object #{rank} by size of " + (f"the kept classes ({names})" if kept else "the subject")
+    return f"none of the kept classes ({names})" if kept else "no subject"
 
 
 def _run_class_maps(settings: Settings, inputs: tuple[str, ...], output: str | None, quality: str,

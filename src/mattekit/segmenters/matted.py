@@ -21,6 +21,7 @@ class MattingSegmenter:
     def __init__(self, inner: Segmenter) -> None:
         self.name = f"{inner.name}+matting"
         self.classes = getattr(inner, "classes", None)
+        self.rank = getattr(inner, "rank", None)
         self._inner = inner
 
     def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
