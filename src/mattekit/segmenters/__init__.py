@@ -31,12 +31,11 @@ from mattekit.segmenters.person import SelfieSegmenter
 from mattekit.segmenters.semantic import ClassSegmenter, SemanticSegmenter
 from mattekit.segmenters.subject import ISNetSegmenter
 
-__all__ = ["DEFAULT_REFINE", "QUALITIES", "REFINES", "SUBJECTS", "Segmenter", "load_segmenter", "load_semantic"]
+__all__ = ["DEFAULT_REFINE", "QUALITIES", "REFINES", "Segmenter", "load_segmenter", "load_semantic"]
 
 Classes = str | Iterable[str] | None
 
 QUALITIES = ("fast", "balanced", "accurate")
-SUBJECTS = ("auto", "person", "CLASS[,CLASS]")
 
 _AUTO_SIZES: dict[str, tuple[int, ...]] = {"fast": (512,), "balanced": (768,), "accurate": (768, 1024)}
 _DETAIL_SIZES: dict[str, tuple[int, ...]] = {"balanced": (512,), "accurate": (768, 1024)}
