@@ -234,3 +234,19 @@ def test_cli_mask_classes_writes_the_voc_palette_png(tmp_path: Path) -> None:
     indices = np.asarray(image)
     assert np.array_equal(indices, load_semantic("fast").class_map(decode_image(CAT).rgb))
     assert (indices == class_index("cat")).mean() > 0.5
+
+
+def test_class_report_shares_boxes_and_objects() -> None:
+    from mattekit.classes import class_report
+
+    class_map = np.zeros((100, 200), np.uint8)
+    dog, cat = class_index("dog"), class_index("cat")
+    class_map[10:30, 10:40] = dog  # 600 px
+    class_map[50:60, 150:170] = dog  # 200 px: a second dog
+    class_map[99, 199] = dog  # a speck: not an object of its own
+    class_map[70:90, 60:105] = cat  # 900 px
+    report = class_report(class_map)
+    assert [(c.name, c.objects) for c in report] == [("cat", 1), ("dog", 2)]
+    assert report[1].share == pytest.approx(801 / 20000)
+    assert report[1].box == (10, 10, 200, 100)
+    assert class_report(class_map, min_share=0.045) == report[:1]

@@ -150,7 +150,8 @@ def voc_palette() -> list[int]:
 
 @dataclass(frozen=True)
 class ClassShare:
-    """One class found in an image: its share of the pixels and its bounding box.
+    """One class found in an image: its share of the pixels, its bounding box, and how many
+    separate objects (connected pieces, as `--instance` counts them) it forms.
 
     box is (x0, y0, x1, y1) in pixels, x1 and y1 exclusive.
     """
@@ -159,6 +160,7 @@ class ClassShare:
     index: int
     share: float
     box: tuple[int, int, int, int]
+    objects: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """As plain JSON-ready values."""
@@ -172,6 +174,8 @@ def class_report(class_map: NDArray[np.uint8], min_share: float = 0.0) -> list[C
         class_map: HxW class indices (as `SemanticSegmenter.class_map` returns).
         min_share: leave out classes covering less than this fraction of the pixels.
     """
+    from mattekit.segmenters.instances import ranked_pieces
+
     counts = np.bincount(class_map.ravel(), minlength=len(VOC_CLASSES))
     total = class_map.size
     found = []
@@ -179,8 +183,10 @@ def class_report(class_map: NDArray[np.uint8], min_share: float = 0.0) -> list[C
         share = counts[index] / total
         if share < min_share:
             continue
-        rows = np.flatnonzero((class_map == index).any(axis=1))
-        cols = np.flatnonzero((class_map == index).any(axis=0))
+        pixels = class_map == index
+        rows = np.flatnonzero(pixels.any(axis=1))
+        cols = np.flatnonzero(pixels.any(axis=0))
         box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-        found.append(ClassShare(VOC_CLASSES[index], int(index), float(share), box))
+        objects = len(ranked_pieces(pixels)[1])
+        found.append(ClassShare(VOC_CLASSES[index], int(index), float(share), box, objects))
     return sorted(found, key=lambda c: -c.share)

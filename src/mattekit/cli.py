@@ -206,7 +206,8 @@ def classes(settings: Settings, inputs: tuple[str, ...], quality: str, min_share
             click.echo(f"{_where(source)} ({width}x{height}):" + ("" if found else " no VOC class found"))
             for c in found:
                 x0, y0, x1, y1 = c.box
-                click.echo(f"  {c.name:<12} {100 * c.share:6.2f}%  box x {x0}-{x1}, y {y0}-{y1}")
+                objects = f"  {c.objects} objects" if c.objects > 1 else ""
+                click.echo(f"  {c.name:<12} {100 * c.share:6.2f}%  box x {x0}-{x1}, y {y0}-{y1}{objects}")
 
     try:
         _each_input(settings, [(source, "") for source in inputs], work)

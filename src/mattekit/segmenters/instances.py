@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 from mattekit.errors import OptionError
 from mattekit.segmenters.base import Segmenter
 
-__all__ = ["InstanceSegmenter", "parse_instance", "select_instance"]
+__all__ = ["InstanceSegmenter", "parse_instance", "ranked_pieces", "select_instance"]
 
 # Pieces smaller than this fraction of the largest one are specks, not objects of their own.
 _MIN_RELATIVE_AREA = 0.05
@@ -31,6 +31,17 @@ def parse_instance(which: str | int) -> int:
     raise OptionError(f"instance must be 'largest' or a number from 1 (the largest), got '{which}'")
 
 
+def ranked_pieces(solid: NDArray[np.bool_] | NDArray[np.uint8]) -> tuple[NDArray[np.int32], list[int]]:
+    """Connected pieces (8-connected) of a binary mask: the label image, and the labels of the
+    pieces that count as objects, largest first (pieces under 5% of the largest do not)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(solid.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if areas.size == 0:
+        return labels, []
+    order = np.argsort(-areas, kind="stable")
+    return labels, [int(i) + 1 for i in order if areas[i] >= _MIN_RELATIVE_AREA * areas.max()]
+
+
 def select_instance(mask: NDArray[np.float32], rank: int) -> NDArray[np.float32]:
     """Keep one object of a mask: the `rank`-th largest connected piece (1 = the largest).
 
@@ -38,11 +49,7 @@ def select_instance(mask: NDArray[np.float32], rank: int) -> NDArray[np.float32]
     largest one's area do not count. Returns an all-zero mask when there are fewer pieces.
     """
     solid = (mask >= 0.5).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    if areas.size == 0:
-        return np.zeros_like(mask)
-    order = [i + 1 for i in np.argsort(-areas, kind="stable") if areas[i] >= _MIN_RELATIVE_AREA * areas.max()]
+    labels, order = ranked_pieces(solid)
     if rank > len(order):
         return np.zeros_like(mask)
     chosen = (labels == order[rank - 1]).astype(np.uint8)
