@@ -37,18 +37,21 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
-def check_image(image: object, name: str = "image") -> ByteArray:
-    """Return `image` if it is an RGB uint8 array of shape (H, W, 3), else raise InputError."""
+def check_image(image: object, name: str = "image", *, channels: int = 3, hint: str = "") -> ByteArray:
+    """Return `image` if it is a uint8 array of shape (H, W, channels), 3 (RGB) or 4 (RGBA),
+    else raise InputError (its message ends with `hint`, if given)."""
     if (
         not isinstance(image, np.ndarray)
         or image.dtype != np.uint8
         or image.ndim != 3
-        or image.shape[2] != 3
+        or image.shape[2] != channels
         or image.shape[0] == 0
         or image.shape[1] == 0
     ):
+        mode = "RGBA" if channels == 4 else "RGB"
         raise InputError(
-            f"{name} must be an RGB uint8 array of shape (H, W, 3), got {describe(image)}"
+            f"{name} must be an {mode} uint8 array of shape (H, W, {channels}), "
+            f"got {describe(image)}{hint}"
         )
     return image
 

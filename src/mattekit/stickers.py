@@ -69,19 +69,7 @@ _MARGIN = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(px|%)?")
 
 def _check_rgba(rgba: object, name: str = "rgba") -> ByteArray:
     """Return `rgba` if it is an RGBA uint8 array of shape (H, W, 4), else raise InputError."""
-    if (
-        not isinstance(rgba, np.ndarray)
-        or rgba.dtype != np.uint8
-        or rgba.ndim != 3
-        or rgba.shape[2] != 4
-        or rgba.shape[0] == 0
-        or rgba.shape[1] == 0
-    ):
-        raise InputError(
-            f"{name} must be an RGBA uint8 array of shape (H, W, 4), got {_arrays.describe(rgba)}; "
-            f"make one with mattekit.compose.cutout"
-        )
-    return rgba
+    return _arrays.check_image(rgba, name, channels=4, hint="; make one with mattekit.compose.cutout")
 
 
 def _alpha(rgba: ByteArray) -> ByteArray:
