@@ -46,7 +46,7 @@ def make_photo(size: str, folder: Path) -> Path:
 def measure_one(level: str, photo: Path, repeat: int) -> dict[str, float]:
     """Run in a child process: times and peak RSS of one level on one photo."""
     from mattekit.api import process_file
-    from mattekit.imageio import decode_image
+    from mattekit.io.images import decode_image
     from mattekit.segmenters import load_segmenter
 
     subject, _, quality = level.partition(":")

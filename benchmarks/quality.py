@@ -34,12 +34,12 @@ from PIL import Image
 
 import cv2
 from _common import EVAL, load_scorer, machine
-from mattekit.classes import VOC_CLASSES
-from mattekit.imageio import decode_image
+from mattekit.stages.classes import VOC_CLASSES
+from mattekit.io.images import decode_image
 from mattekit.segmenters import Segmenter, load_segmenter
-from mattekit.segmenters.person import SelfieSegmenter
-from mattekit.segmenters.semantic import SemanticSegmenter
-from mattekit.segmenters.subject import ISNetSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.segmenters.deeplab import SemanticSegmenter
+from mattekit.segmenters.isnet import ISNetSegmenter
 
 SETS = {"people": ["person:fast", "person:balanced", "person:accurate", "auto:balanced"],
         "objects": ["auto:fast", "auto:balanced", "auto:accurate"],

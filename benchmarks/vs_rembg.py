@@ -140,7 +140,9 @@ def _rembg_worker(args: argparse.Namespace, timer: StageTimer) -> Callable[[byte
 def _mattekit_worker(args: argparse.Namespace, timer: StageTimer) -> Callable[[bytes, str], bytes]:
     import onnxruntime as ort
 
-    from mattekit import api, compose, imageio
+    from mattekit import api
+    from mattekit.io import images as imageio
+    from mattekit.stages import compose
     from mattekit.segmenters import load_segmenter
     from mattekit.segmenters import combined, person, subject
 

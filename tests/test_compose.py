@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit import compose
+from mattekit.stages import compose
 from mattekit.errors import InputError, OptionError
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)

@@ -1,4 +1,4 @@
-"""Tests for mattekit.imageio: decoding every mode, bad inputs, encoding, atomic writes.
+"""Tests for mattekit.io.images: decoding every mode, bad inputs, encoding, atomic writes.
 
 Every file is generated here, in tmp_path, with Pillow (or by hand where Pillow would refuse).
 """
@@ -18,9 +18,9 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
-from mattekit import imageio
+from mattekit.io import images as imageio
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
-from mattekit.imageio import (
+from mattekit.io.images import (
     DecodedImage,
     decode_image,
     encode_image,

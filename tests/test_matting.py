@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit import matting
+from mattekit.stages import matting
 from mattekit.errors import InputError, OptionError
 
 

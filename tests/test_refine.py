@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit import _arrays, refine
+from mattekit.stages import _arrays, refine
 from mattekit.errors import InputError, OptionError
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mattekit.imageio import decode_image
+from mattekit.io.images import decode_image
 from mattekit.segmenters import load_segmenter
-from mattekit.segmenters.person import SelfieSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
 
 pytestmark = pytest.mark.models
 

@@ -19,12 +19,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from mattekit import classes, remove, segment
-from mattekit.classes import VOC_CLASSES, class_index, parse_classes, select_classes, voc_palette
+from mattekit.stages.classes import VOC_CLASSES, class_index, parse_classes, select_classes, voc_palette
 from mattekit.cli import cli
 from mattekit.errors import OptionError
-from mattekit.imageio import decode_image
+from mattekit.io.images import decode_image
 from mattekit.segmenters import load_segmenter, load_semantic
-from mattekit.segmenters.semantic import tile_boxes
+from mattekit.segmenters.deeplab import tile_boxes
 
 from evalset import EVAL, EXAMPLES, load_scorer
 
@@ -237,7 +237,7 @@ def test_cli_mask_classes_writes_the_voc_palette_png(tmp_path: Path) -> None:
 
 
 def test_class_report_shares_boxes_and_objects() -> None:
-    from mattekit.classes import class_report
+    from mattekit.stages.classes import class_report
 
     class_map = np.zeros((100, 200), np.uint8)
     dog, cat = class_index("dog"), class_index("cat")

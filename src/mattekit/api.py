@@ -16,10 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from mattekit import compose, imageio
-from mattekit.classes import ClassShare, class_report, voc_palette
+from mattekit.io import images as imageio
+from mattekit.stages import compose
+from mattekit.stages.classes import ClassShare, class_report, voc_palette
 from mattekit.errors import InputError
-from mattekit.imageio import DecodedImage, decode_image
+from mattekit.io.images import DecodedImage, decode_image
 from mattekit.pipeline import (
     Background,
     MaskEdits,
@@ -30,7 +31,7 @@ from mattekit.pipeline import (
     trim,
 )
 from mattekit.segmenters import Segmenter, load_segmenter, load_semantic
-from mattekit.segmenters.semantic import SemanticSegmenter
+from mattekit.segmenters.deeplab import SemanticSegmenter
 
 __all__ = [
     "ImageInput",
@@ -194,7 +195,7 @@ def sticker(
 def class_map(
     image: ImageInput, *, quality: str = "balanced", device: str | None = None
 ) -> NDArray[np.uint8]:
-    """The Pascal VOC class index of every pixel (uint8 HxW; `mattekit.classes.VOC_CLASSES`).
+    """The Pascal VOC class index of every pixel (uint8 HxW; `mattekit.stages.classes.VOC_CLASSES`).
 
     Args:
         image: the photo.

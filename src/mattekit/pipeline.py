@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit import compose, refine
+from mattekit.stages import compose, refine
 from mattekit.errors import MattekitError, OptionError
-from mattekit.imageio import DecodedImage, decode_image
+from mattekit.io.images import DecodedImage, decode_image
 from mattekit.segmenters import Segmenter
 
 __all__ = [
@@ -197,7 +197,7 @@ def trim(
         return cutout
     if cutout.ndim != 3 or cutout.shape[2] != 4:
         raise OptionError("cropping and stickers need a transparent cutout, not a background")
-    from mattekit import stickers
+    from mattekit.stages import stickers
 
     if sticker is not None:
         return stickers.make_sticker(

@@ -52,7 +52,7 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-from mattekit.atomic import atomic_writer
+from mattekit.io.atomic import atomic_writer
 from mattekit.errors import ModelError
 
 __all__ = ["OPSET", "INPUT_NAME", "OUTPUT_NAME", "convert_tflite_to_onnx", "tflite_to_onnx_model"]

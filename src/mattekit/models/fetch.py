@@ -34,7 +34,7 @@ from filelock import FileLock
 from platformdirs import user_cache_dir
 from tqdm import tqdm
 
-from mattekit.atomic import atomic_writer
+from mattekit.io.atomic import atomic_writer
 from mattekit.errors import ModelError
 from mattekit.models.registry import MODELS, ModelSpec, NpmSource, PipSource, UrlSource, get_spec
 

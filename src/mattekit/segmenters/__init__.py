@@ -21,15 +21,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from mattekit.classes import VOC_CLASSES, parse_classes, select_classes
+from mattekit.stages.classes import VOC_CLASSES, parse_classes, select_classes
 from mattekit.errors import OptionError
 from mattekit.segmenters.base import Segmenter
-from mattekit.segmenters.combined import DetailSegmenter
+from mattekit.segmenters.fusion import DetailSegmenter
 from mattekit.segmenters.instances import InstanceSegmenter, parse_instance
 from mattekit.segmenters.matted import MattingSegmenter
-from mattekit.segmenters.person import SelfieSegmenter
-from mattekit.segmenters.semantic import ClassSegmenter, SemanticSegmenter
-from mattekit.segmenters.subject import ISNetSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.segmenters.deeplab import ClassSegmenter, SemanticSegmenter
+from mattekit.segmenters.isnet import ISNetSegmenter
 
 __all__ = ["DEFAULT_REFINE", "QUALITIES", "REFINES", "Segmenter", "load_segmenter", "load_semantic"]
 

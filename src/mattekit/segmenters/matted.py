@@ -12,7 +12,7 @@ __all__ = ["MattingSegmenter"]
 
 class MattingSegmenter:
     """Wraps a segmenter and re-solves its mask's edge band by alpha matting
-    (`mattekit.matting.matte` on a trimap built from the mask).
+    (`mattekit.stages.matting.matte` on a trimap built from the mask).
 
     Args:
         inner: any segmenter.
@@ -26,6 +26,6 @@ class MattingSegmenter:
 
     def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Mask at the frame's size with its edge band matted."""
-        from mattekit.matting import matte
+        from mattekit.stages.matting import matte
 
         return matte(rgb, self._inner.segment(rgb))

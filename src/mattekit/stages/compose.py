@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit import _arrays
-from mattekit._arrays import ByteArray, Color, FloatArray
+from mattekit.stages import _arrays
+from mattekit.stages._arrays import ByteArray, Color, FloatArray
 from mattekit.errors import InputError, OptionError
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Stickers: crop a cutout to its subject, add an outline and a drop shadow.
 
 Pure array functions on RGBA uint8 (H, W, 4) cutouts with straight (not premultiplied) alpha,
-as `mattekit.compose.cutout` makes them; inputs are never changed. Layers are stacked with the
+as `mattekit.stages.compose.cutout` makes them; inputs are never changed. Layers are stacked with the
 Porter-Duff "over" operator for straight alpha::
 
     out_a   = a_f + a_b (1 - a_f)
@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit import _arrays
-from mattekit._arrays import ByteArray, Color, FloatArray
+from mattekit.stages import _arrays
+from mattekit.stages._arrays import ByteArray, Color, FloatArray
 from mattekit.errors import InputError, OptionError
 
 __all__ = [
@@ -69,7 +69,7 @@ _MARGIN = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(px|%)?")
 
 def _check_rgba(rgba: object, name: str = "rgba") -> ByteArray:
     """Return `rgba` if it is an RGBA uint8 array of shape (H, W, 4), else raise InputError."""
-    return _arrays.check_image(rgba, name, channels=4, hint="; make one with mattekit.compose.cutout")
+    return _arrays.check_image(rgba, name, channels=4, hint="; make one with mattekit.stages.compose.cutout")
 
 
 def _alpha(rgba: ByteArray) -> ByteArray:
@@ -360,7 +360,7 @@ def add_outline(
     Args:
         rgba: RGBA uint8 (H, W, 4), not premultiplied.
         width: outline width in pixels, a number in 0..1024 (0: no outline, a copy).
-        color: (r, g, b) in 0..255, or text for `mattekit.compose.parse_color`.
+        color: (r, g, b) in 0..255, or text for `mattekit.stages.compose.parse_color`.
 
     Returns:
         RGBA uint8 (H + 2 p, W + 2 p, 4) with ``p = ceil(width)``: the canvas grows on every
@@ -430,7 +430,7 @@ def add_shadow(
         offset: (dx, dy) in pixels, right and down positive, each in -1024..1024.
         blur: Gaussian standard deviation in pixels, in 0..256 (0: a hard shadow).
         opacity: shadow opacity where the subject is opaque, in 0..1.
-        color: (r, g, b) in 0..255, or text for `mattekit.compose.parse_color`.
+        color: (r, g, b) in 0..255, or text for `mattekit.stages.compose.parse_color`.
 
     Returns:
         RGBA uint8, the canvas grown on each side just enough to hold the shadow out to
@@ -489,7 +489,7 @@ def make_sticker(
         margin: transparent space around the finished sticker: pixels (a number >= 0, or
             text such as "16px"), or a percentage of the subject's longer side ("5%").
         outline: outline width in pixels, 0..1024; 0 for none.
-        outline_color: (r, g, b) in 0..255, or text for `mattekit.compose.parse_color`.
+        outline_color: (r, g, b) in 0..255, or text for `mattekit.stages.compose.parse_color`.
         shadow: whether to add a drop shadow.
         shadow_offset: (dx, dy) in pixels; None for 1% of the outlined subject's longer side,
             right and down.

