@@ -21,11 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import ROOT, machine, median_ms  # noqa: E402
+from _common import ROOT, machine, median_ms
 
 SIZES = {"1080p": (1920, 1080), "12mp": (4000, 3000), "24mp": (6000, 4000)}
 LEVELS = ["person:fast", "person:balanced", "person:accurate", "auto:fast", "auto:balanced", "auto:accurate"]
@@ -45,16 +44,17 @@ def make_photo(size: str, folder: Path) -> Path:
 
 def measure_one(level: str, photo: Path, repeat: int) -> dict[str, float]:
     """Run in a child process: times and peak RSS of one level on one photo."""
-    from mattekit.api import process_file
+    from mattekit import RemoveOptions, Remover
     from mattekit.io.images import decode_image
-    from mattekit.segmenters import load_segmenter
+    from mattekit.segmenters import build_segmenter
 
     subject, _, quality = level.partition(":")
-    segmenter = load_segmenter(subject, quality)
+    remover = Remover(RemoveOptions(subject=subject, quality=quality))
     target = photo.with_name(f"{photo.stem}.{subject}-{quality}.png")
-    end_to_end = median_ms(lambda: process_file(photo, target, segmenter), repeat=repeat)
+    end_to_end = median_ms(lambda: remover.process_file(photo, target), repeat=repeat)
     rgb = decode_image(photo).rgb
-    predict = getattr(segmenter, "predict", None) or getattr(segmenter, "segment")
+    segmenter = build_segmenter(remover.options.kind, quality)  # the same cached sessions
+    predict = getattr(segmenter, "predict", None) or segmenter.segment
     model = median_ms(lambda: predict(rgb), repeat=repeat)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"end_to_end_ms": end_to_end, "model_ms": model, "peak_rss_mb": rss_mb}

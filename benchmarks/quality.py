@@ -26,20 +26,20 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import cv2
 import numpy as np
+from _common import EVAL, load_scorer, machine
 from PIL import Image
 
-import cv2
-from _common import EVAL, load_scorer, machine
-from mattekit.stages.classes import VOC_CLASSES
+from mattekit import VOC_CLASSES, RemoveOptions, Remover
 from mattekit.io.images import decode_image
-from mattekit.segmenters import Segmenter, load_segmenter
-from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.segmenters import Segmenter
 from mattekit.segmenters.deeplab import SemanticSegmenter
 from mattekit.segmenters.isnet import ISNetSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
 
 SETS = {"people": ["person:fast", "person:balanced", "person:accurate", "auto:balanced"],
         "objects": ["auto:fast", "auto:balanced", "auto:accurate"],
@@ -52,14 +52,19 @@ VOC_MAPS = {"raw (nearest)": (False, "nearest"), "bilinear": (False, "bilinear")
 RAW = {"people": ["raw:selfie", "raw:isnet-medium@1024"], "objects": ["raw:isnet-medium@1024"]}
 
 
-def build(level: str) -> Segmenter:
+def build(level: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """(name, mask function) of a level ("person:fast") or a raw model ("raw:selfie")."""
     kind, _, value = level.partition(":")
     if kind == "raw":
+        segmenter: Segmenter
         if value == "selfie":
-            return SelfieSegmenter(refine="bilinear")
-        model, _, size = value.partition("@")
-        return ISNetSegmenter(model, int(size), refine="bilinear")
-    return load_segmenter(kind, value)
+            segmenter = SelfieSegmenter(refine="bilinear")
+        else:
+            model, _, size = value.partition("@")
+            segmenter = ISNetSegmenter(model, int(size), refine="bilinear")
+        return segmenter.info.name, segmenter.segment
+    remover = Remover(RemoveOptions(subject=kind, quality=value))
+    return remover.info.name, lambda rgb: remover.segment(rgb).mask
 
 
 def video_frames(step: int) -> list[tuple[str, Path, Path]]:
@@ -78,7 +83,7 @@ def run(set_name: str, level: str, limit: int | None, scorer, video_step: int = 
         folder = "masks" if (EVAL / set_name / "masks").is_dir() else "reference_u2net"
         items = [(p.stem, p, EVAL / set_name / folder / f"{p.stem}.png")
                  for p in sorted((EVAL / set_name / "images").glob("*.jpg"))[:limit]]  # fmt: skip
-    segmenter = build(level)
+    name, segment = build(level)
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "masks").mkdir()
@@ -87,12 +92,12 @@ def run(set_name: str, level: str, limit: int | None, scorer, video_step: int = 
             (Path(tmp) / "masks" / f"{name}.png").symlink_to(truth)
             rgb = decode_image(path).rgb
             start = time.perf_counter()
-            mask = segmenter.segment(rgb)
+            mask = segment(rgb)
             times.append((time.perf_counter() - start) * 1000)
             Image.fromarray(np.round(mask * 255).astype(np.uint8)).save(Path(tmp) / "pred" / f"{name}.png")
-        rows, mean = scorer.score_binary(tmp, str(Path(tmp) / "pred"), 3)
+        _rows, mean = scorer.score_binary(tmp, str(Path(tmp) / "pred"), 3)
     mean["ms"] = float(np.median(times))
-    mean["name"] = getattr(segmenter, "name", level)
+    mean["name"] = name
     return mean
 
 
@@ -101,7 +106,9 @@ def voc_class_maps(scorer, limit: int | None) -> None:
     images = sorted((EVAL / "voc" / "images").glob("*.jpg"))[:limit]
     rows = []
     for label, (tiles, upsampling) in VOC_MAPS.items():
-        semantic = SemanticSegmenter(tiles=tiles, refine="bilinear" if upsampling == "nearest" else upsampling)
+        semantic = SemanticSegmenter(
+            tiles=tiles, refine="bilinear" if upsampling == "nearest" else upsampling
+        )
         times = []
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "labels").mkdir()
@@ -137,11 +144,11 @@ def run_voc_level(quality: str, limit: int | None) -> dict[str, float]:
     for path in images:
         label = np.asarray(Image.open(EVAL / "voc" / "labels" / f"{path.stem}.png"))
         present = [VOC_CLASSES[c] for c in np.unique(label) if c not in (0, 255)]
-        segmenter = load_segmenter(present, quality)
-        name = re.sub(r"\[.*?\]", "[kept]", segmenter.name)
+        remover = Remover(RemoveOptions(subject=present, quality=quality))
+        name = re.sub(r"\[.*?\]", "[kept]", remover.info.name)
         rgb = decode_image(path).rgb
         start = time.perf_counter()
-        mask = segmenter.segment(rgb)
+        mask = remover.segment(rgb).mask
         times.append((time.perf_counter() - start) * 1000)
         valid = label != 255
         truth = np.isin(label, [VOC_CLASSES.index(c) for c in present])

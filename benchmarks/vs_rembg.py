@@ -140,34 +140,33 @@ def _rembg_worker(args: argparse.Namespace, timer: StageTimer) -> Callable[[byte
 def _mattekit_worker(args: argparse.Namespace, timer: StageTimer) -> Callable[[bytes, str], bytes]:
     import onnxruntime as ort
 
-    from mattekit import api
+    from mattekit import RemoveOptions, Remover, remover
     from mattekit.io import images as imageio
+    from mattekit.segmenters import base, fusion, isnet, selfie
     from mattekit.stages import compose
-    from mattekit.segmenters import load_segmenter
-    from mattekit.segmenters import combined, person, subject
 
-    segmenters = {}
+    removers = {}
     for level in args.levels.split(","):
         kind, _, quality = level.partition(":")
-        segmenters[level] = load_segmenter(kind, quality)
+        removers[level] = Remover(RemoveOptions(subject=kind, quality=quality))
 
-    timer.wrap(api, "decode_image", "decode")
-    timer.wrap(api, "subject_mask", "segment")
-    timer.wrap(api, "render", "render")
+    timer.wrap(remover, "decode_image", "decode")
+    timer.wrap(remover.Remover, "_segment_decoded", "segment")
+    timer.wrap(remover.Remover, "_compose", "render")
     timer.wrap(imageio, "encode_image", "encode PNG")
     timer.wrap(compose, "estimate_foreground", "foreground")
     timer.wrap(compose, "cutout", "cutout")
-    timer.wrap(subject.ISNetSegmenter, "predict", "isnet")
-    timer.wrap(subject.ISNetSegmenter, "_predict_at", lambda *a: f"@{a[2]}" if len(a) > 2 else "@size")
-    timer.wrap(person.SelfieSegmenter, "predict", "selfie")
-    for module in (subject, person, combined):
-        timer.wrap(module, "resize_for_model", "resize")
+    timer.wrap(isnet.ISNetSegmenter, "predict", "isnet")
+    timer.wrap(isnet.ISNetSegmenter, "_predict_at", lambda *a: f"@{a[2]}" if len(a) > 2 else "@size")
+    timer.wrap(selfie.SelfieSegmenter, "predict", "selfie")
+    timer.wrap(base, "resize_for_model", "resize")
+    for module in (isnet, selfie, fusion):
         timer.wrap(module, "upsample_mask", "upsample (guided)")
     timer.wrap(ort.InferenceSession, "run", "inference")
 
     def process(data: bytes, level: str) -> bytes:
         buffer = io.BytesIO()
-        api.process_file(data, buffer, segmenters[level])
+        removers[level].process_file(data, buffer)
         return buffer.getvalue()
 
     return process
@@ -305,8 +304,12 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=3, help="enlarge the N largest of them (default 3)")
     parser.add_argument("--sizes", default="1080p,12mp", help="enlarged sizes: 1080p, 12mp")
     parser.add_argument("--repeat", type=int, default=1, help="runs per photo and side (median)")
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                        help="intra-op threads for both sides (default: the CPUs this process may use)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="intra-op threads for both sides (default: the CPUs this process may use)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="leave out the stage tables")
     parser.add_argument("--worker", choices=["rembg", "mattekit"], help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
@@ -361,7 +364,9 @@ def main() -> None:
                         w = workers["rembg" if side == "rembg" else "mattekit"]
                         reply = w.run(image, side, out_dir / f"{image.stem}.png")
                         results.setdefault((kind, side, image.stem), []).append(reply)
-                        print(f"{kind} {image.stem} {side}: {reply['ms']:.0f} ms", file=sys.stderr, flush=True)
+                        print(
+                            f"{kind} {image.stem} {side}: {reply['ms']:.0f} ms", file=sys.stderr, flush=True
+                        )
         load_ms = {side: w.load_ms for side, w in workers.items()}
         for w in workers.values():
             w.close()
@@ -400,15 +405,19 @@ def main() -> None:
             print(f"| {kind} | {len(images)} | {name} | {statistics.median(times):.0f} | {ratio_cell} | "
                   f"{iou:.3f} | {bf:.3f} | {goal_cell} |")  # fmt: skip
 
-    print("\nIoU and boundary F: means over each row's n photos against the people set's truth (51 "
-          "photos in all); run --limit 51 to score the whole set.")
+    print(
+        "\nIoU and boundary F: means over each row's n photos against the people set's truth (51 "
+        "photos in all); run --limit 51 to score the whole set."
+    )
     print("\nPer photo (ms, and the ratio rembg / mattekit level):\n")
     print("| photos | photo | rembg ms | " + " | ".join(f"{lv} ms | ratio" for lv in levels) + " |")
     print("|---|---|---|" + "---|---|" * len(levels))
     for kind, images in kinds.items():
         for p in images:
             base = ms(kind, "rembg", p.stem)
-            cells = " | ".join(f"{ms(kind, lv, p.stem):.0f} | {base / ms(kind, lv, p.stem):.2f}x" for lv in levels)
+            cells = " | ".join(
+                f"{ms(kind, lv, p.stem):.0f} | {base / ms(kind, lv, p.stem):.2f}x" for lv in levels
+            )
             print(f"| {kind} | {p.stem} | {base:.0f} | {cells} |")
 
     if not args.no_profile:

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Set up with the test extras, fetch every model the tests use, then run the tests offline.
+# Set up with the test extras, check the code (ruff, mypy --strict), fetch every model the
+# tests use, then run the tests offline.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh" test
+ruff check src tests benchmarks
+ruff format --check src tests benchmarks
+mypy
 shared="${MATTEKIT_SHARED:-$root/../shared}"
 mattekit models fetch selfie selfie-landscape isnet-medium isnet-small
 mattekit models import deeplabv3-voc "$shared/models/deeplabv3_257_mv_gpu.tflite"

@@ -11,9 +11,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from mattekit.cli import cli
-
 from evalset import EXAMPLES
+from mattekit.cli import cli
 
 ASTRONAUT = EXAMPLES / "astronaut.jpg"
 
@@ -82,7 +81,12 @@ def test_output_over_input_is_refused(runner: CliRunner, photo: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["remove", "x.jpg", "--quality", "best"], "Invalid value for '-Q' / '--quality'"),
+        (
+            ["remove", "x.jpg", "--quality", "best"],
+            "Error: --quality: 'best' is not one of fast, balanced, accurate.",
+        ),
+        (["remove", "x.jpg", "--keep", "dgo"], "Error: --keep: unknown class 'dgo'"),
+        (["remove", "x.jpg", "--erode", "x"], "Error: --erode: 'x' is not a whole number"),
         (["replace", "x.jpg", "--bg", "notacolour"], "background 'notacolour' is not a colour"),
         (["replace", "x.jpg", "--bg", "blur:abc"], "blur radius must be a number"),
         (["remove", "a.jpg", "b.jpg", "-o", "-"], "takes a single input"),
@@ -107,7 +111,9 @@ def test_stdin_to_stdout(runner: CliRunner) -> None:
 @pytest.mark.parametrize("background", ["#00ff00", "lime"])
 def test_replace_with_colour(runner: CliRunner, photo: Path, tmp_path: Path, background: str) -> None:
     target = tmp_path / "green.png"
-    result = runner.invoke(cli, ["replace", str(photo), "--bg", background, "-s", "person", "-Q", "fast", "-o", str(target)])
+    result = runner.invoke(
+        cli, ["replace", str(photo), "--bg", background, "-s", "person", "-Q", "fast", "-o", str(target)]
+    )
     assert result.exit_code == 0, result.stderr
     rgb = np.asarray(Image.open(target).convert("RGB"))
     assert tuple(rgb[10, 10]) == (0, 255, 0)
@@ -120,7 +126,9 @@ def test_replace_with_image_and_blur(runner: CliRunner, photo: Path, tmp_path: P
     beach = tmp_path / "beach.png"
     Image.new("RGB", (300, 100), (10, 120, 250)).save(beach)
     for bg, name in [(str(beach), "a.jpg"), ("blur:20", "b.jpg")]:
-        result = runner.invoke(cli, ["replace", str(photo), "--bg", bg, "-s", "person", "-Q", "fast", "-o", str(tmp_path / name)])
+        result = runner.invoke(
+            cli, ["replace", str(photo), "--bg", bg, "-s", "person", "-Q", "fast", "-o", str(tmp_path / name)]
+        )
         assert result.exit_code == 0, result.stderr
         assert Image.open(tmp_path / name).format == "JPEG"
     corner = np.asarray(Image.open(tmp_path / "a.jpg"))[5, 5].astype(int)
@@ -192,7 +200,22 @@ def test_mask_edits(runner: CliRunner, photo: Path, tmp_path: Path) -> None:
 def test_remove_crop_fits_the_subject(runner: CliRunner, photo: Path, tmp_path: Path) -> None:
     full, cropped = tmp_path / "full.png", tmp_path / "cropped.png"
     for out, extra in ((full, []), (cropped, ["--crop", "0"])):
-        result = runner.invoke(cli, ["remove", str(photo), "-s", "person", "-Q", "fast", "--threshold", "0.5", "-o", str(out), *extra])
+        result = runner.invoke(
+            cli,
+            [
+                "remove",
+                str(photo),
+                "-s",
+                "person",
+                "-Q",
+                "fast",
+                "--threshold",
+                "0.5",
+                "-o",
+                str(out),
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
     alpha = np.asarray(Image.open(full))[..., 3]
     rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit.stages import compose
 from mattekit.errors import InputError, OptionError
+from mattekit.stages import compose
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
@@ -21,7 +21,9 @@ def _stripes(shape: tuple[int, int], axis: int, bounds: tuple[int, int]) -> np.n
     """Red, green, blue stripes along `axis`, changing at the two `bounds`."""
     img = np.empty((*shape, 3), np.uint8)
     index = [slice(None), slice(None)]
-    for colour, (lo, hi) in zip((RED, GREEN, BLUE), ((0, bounds[0]), bounds, (bounds[1], None))):
+    for colour, (lo, hi) in zip(
+        (RED, GREEN, BLUE), ((0, bounds[0]), bounds, (bounds[1], None)), strict=False
+    ):
         index[axis] = slice(lo, hi)
         img[tuple(index)] = colour
     return img
@@ -122,9 +124,7 @@ def test_over_image_enlarges_a_small_background_to_cover() -> None:
     background[:, :5] = RED
     background[:, 5:] = BLUE
     # Scale max(20 / 10, 20 / 5) = 4 gives 40x20; the middle 20 columns stay.
-    out = compose.over_image(
-        np.zeros((20, 20, 3), np.uint8), np.zeros((20, 20), np.float32), background
-    )
+    out = compose.over_image(np.zeros((20, 20, 3), np.uint8), np.zeros((20, 20), np.float32), background)
     assert out.shape == (20, 20, 3)
     assert (out[:, :5] == RED).all() and (out[:, -5:] == BLUE).all()
     assert 0 < out[0, 10, 0] < 255  # the red/blue boundary is in the middle, interpolated
@@ -288,9 +288,7 @@ def test_over_color_rejects_a_bad_tuple() -> None:
 
 def test_wrong_alpha_shape_is_an_input_error() -> None:
     image = np.zeros((480, 640, 3), np.uint8)
-    with pytest.raises(
-        InputError, match=r"^alpha must have shape \(H, W\) = \(480, 640\), got \(10, 10\)$"
-    ):
+    with pytest.raises(InputError, match=r"^alpha must have shape \(H, W\) = \(480, 640\), got \(10, 10\)$"):
         compose.cutout(image, np.zeros((10, 10), np.float32))
 
 
@@ -328,12 +326,8 @@ def test_bad_arrays_are_input_errors(image: object, alpha: object, message: str)
 
 def test_foreground_must_match_the_image() -> None:
     image = np.zeros((4, 4, 3), np.uint8)
-    with pytest.raises(
-        InputError, match=r"foreground must have shape .* \(4, 4, 3\), got \(4, 5, 3\)"
-    ):
-        compose.cutout(
-            image, np.zeros((4, 4), np.float32), foreground=np.zeros((4, 5, 3), np.uint8)
-        )
+    with pytest.raises(InputError, match=r"foreground must have shape .* \(4, 4, 3\), got \(4, 5, 3\)"):
+        compose.cutout(image, np.zeros((4, 4), np.float32), foreground=np.zeros((4, 5, 3), np.uint8))
 
 
 def test_inputs_are_never_changed() -> None:
@@ -350,5 +344,5 @@ def test_inputs_are_never_changed() -> None:
     compose.over_color(image, alpha, "white", foreground=foreground)
     compose.over_image(image, alpha, background, foreground=foreground)
     compose.over_blur(image, alpha, 9, foreground=foreground)
-    for a, c in zip(arrays, copies):
+    for a, c in zip(arrays, copies, strict=False):
         np.testing.assert_array_equal(a, c)

@@ -18,8 +18,8 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
-from mattekit.io import images as imageio
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
+from mattekit.io import images as imageio
 from mattekit.io.images import (
     DecodedImage,
     decode_image,
@@ -209,7 +209,9 @@ def test_gif_transparency_becomes_alpha(tmp_path: Path) -> None:
     assert (decoded.alpha[:4] == 1.0).all() and (decoded.alpha[4:] == 0.0).all()
 
 
-@pytest.mark.parametrize(("suffix", "mode"), [(".webp", "RGBA"), (".webp", "RGB"), (".bmp", "RGB"), (".tif", "RGBA")])
+@pytest.mark.parametrize(
+    ("suffix", "mode"), [(".webp", "RGBA"), (".webp", "RGB"), (".bmp", "RGB"), (".tif", "RGBA")]
+)
 def test_lossless_containers(tmp_path: Path, suffix: str, mode: str) -> None:
     pixels = textured(channels=len(mode))
     params: dict[str, object] = {"lossless": True, "exact": True} if suffix == ".webp" else {}
@@ -293,7 +295,9 @@ def test_multi_picture_jpeg_gives_its_first_image_as_jpeg() -> None:
 def test_grey_jpeg_becomes_three_equal_channels() -> None:
     decoded = decode_image(jpeg_bytes(Image.fromarray(textured(channels=1)[..., 0])))
     assert decoded.rgb.shape == (48, 64, 3)
-    assert (decoded.rgb[..., 0] == decoded.rgb[..., 1]).all() and (decoded.rgb[..., 1] == decoded.rgb[..., 2]).all()
+    assert (decoded.rgb[..., 0] == decoded.rgb[..., 1]).all() and (
+        decoded.rgb[..., 1] == decoded.rgb[..., 2]
+    ).all()
 
 
 # --- decoding: sources ------------------------------------------------------------------------------
@@ -312,7 +316,10 @@ def test_bytes_bytearray_memoryview_and_file_objects(tmp_path: Path) -> None:
 def test_text_mode_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("hello")
-    with open(path, encoding="utf-8") as handle, pytest.raises(InputError, match=r"a\.txt: .*binary mode \('rb'\)"):
+    with (
+        open(path, encoding="utf-8") as handle,
+        pytest.raises(InputError, match=r"a\.txt: .*binary mode \('rb'\)"),
+    ):
         decode_image(handle)  # type: ignore[arg-type]
 
 
@@ -338,7 +345,11 @@ def test_pil_input_is_converted_and_left_untouched() -> None:
 
 
 def test_pil_input_with_orientation_is_turned_without_changing_it() -> None:
-    image = Image.open(io.BytesIO(jpeg_bytes(Image.fromarray(quadrants()), exif=with_exif_orientation(Image.new("RGB", (1, 1)), 8))))
+    image = Image.open(
+        io.BytesIO(
+            jpeg_bytes(Image.fromarray(quadrants()), exif=with_exif_orientation(Image.new("RGB", (1, 1)), 8))
+        )
+    )
     decoded = decode_image(image)
     assert decoded.size == (40, 60)
     assert decoded.format == "JPEG"
@@ -373,10 +384,16 @@ def test_numpy_inputs(array: NDArray[np.generic], rgb00: tuple[int, int, int], h
 @pytest.mark.parametrize(
     ("array", "message"),
     [
-        (np.zeros((4, 5), np.uint16), r"unsupported array dtype uint16; expected uint8 \(0\.\.255\) or float \(0\.\.1\)"),
+        (
+            np.zeros((4, 5), np.uint16),
+            r"unsupported array dtype uint16; expected uint8 \(0\.\.255\) or float \(0\.\.1\)",
+        ),
         (np.full((4, 5, 3), 2.0, np.float32), r"a float array must hold values in 0\.\.1, got 2\.\.2"),
         (np.full((4, 5), np.nan, np.float32), r"a float array must hold values in 0\.\.1, got nan\.\.nan"),
-        (np.zeros((4, 5, 2), np.uint8), r"expected an array of shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got shape \(4, 5, 2\)"),
+        (
+            np.zeros((4, 5, 2), np.uint8),
+            r"expected an array of shape \(H, W\), \(H, W, 3\) or \(H, W, 4\), got shape \(4, 5, 2\)",
+        ),
         (np.zeros((2, 4, 5, 3), np.uint8), r"expected an array of shape .* got shape \(2, 4, 5, 3\)"),
         (np.zeros((0, 5, 3), np.uint8), r"the array is empty"),
     ],
@@ -466,7 +483,9 @@ def test_pixel_limit_from_argument_and_environment(monkeypatch: pytest.MonkeyPat
         decode_image(np.zeros((40, 40), np.uint8))
     assert decode_image(np.zeros((40, 40), np.uint8), max_pixels=1600).size == (40, 40)
     monkeypatch.setenv(imageio.MAX_PIXELS_ENV, "lots")
-    with pytest.raises(OptionError, match=r"MATTEKIT_MAX_PIXELS must be a positive whole number of pixels .* got 'lots'"):
+    with pytest.raises(
+        OptionError, match=r"MATTEKIT_MAX_PIXELS must be a positive whole number of pixels .* got 'lots'"
+    ):
         decode_image(np.zeros((4, 4), np.uint8))
     with pytest.raises(OptionError, match=r"max_pixels must be a positive number of pixels, got 0"):
         decode_image(np.zeros((4, 4), np.uint8), max_pixels=0)
@@ -587,7 +606,9 @@ def test_bmp_and_tiff_round_trip(fmt: str) -> None:
 
 
 def test_encode_errors() -> None:
-    with pytest.raises(OptionError, match=r"unknown image format 'gif'; use one of PNG, WEBP, JPEG, BMP, TIFF"):
+    with pytest.raises(
+        OptionError, match=r"unknown image format 'gif'; use one of PNG, WEBP, JPEG, BMP, TIFF"
+    ):
         encode_image(textured(), "gif")
     with pytest.raises(OptionError, match=r"quality must be between 1 and 100, got 0"):
         encode_image(textured(), "JPEG", quality=0)
@@ -602,8 +623,15 @@ def test_encode_errors() -> None:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("a.png", "PNG"), ("a.webp", "WEBP"), ("a.jpg", "JPEG"), ("a.JPEG", "JPEG"), ("a.bmp", "BMP"),
-     ("a.tif", "TIFF"), ("dir.v2/a.tiff", "TIFF")],
+    [
+        ("a.png", "PNG"),
+        ("a.webp", "WEBP"),
+        ("a.jpg", "JPEG"),
+        ("a.JPEG", "JPEG"),
+        ("a.bmp", "BMP"),
+        ("a.tif", "TIFF"),
+        ("dir.v2/a.tiff", "TIFF"),
+    ],
 )
 def test_format_for_path(name: str, fmt: str) -> None:
     assert format_for_path(name) == fmt
@@ -611,8 +639,11 @@ def test_format_for_path(name: str, fmt: str) -> None:
 
 
 def test_format_for_unknown_path() -> None:
-    with pytest.raises(OptionError, match=r"a\.gif: cannot tell the output format from extension '\.gif'; "
-                       r"use one of \.png, \.webp, \.jpg, \.jpeg, \.bmp, \.tif, \.tiff$"):
+    with pytest.raises(
+        OptionError,
+        match=r"a\.gif: cannot tell the output format from extension '\.gif'; "
+        r"use one of \.png, \.webp, \.jpg, \.jpeg, \.bmp, \.tif, \.tiff$",
+    ):
         format_for_path("a.gif")
     with pytest.raises(OptionError, match=r"from no extension"):
         format_for_path("cutout")
@@ -627,7 +658,9 @@ def test_write_atomic_creates_and_replaces(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 
-def test_write_atomic_renames_a_complete_sibling_over_the_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_atomic_renames_a_complete_sibling_over_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "out.png"
     target.write_bytes(b"old")
     seen: list[tuple[Path, bytes, bytes]] = []
@@ -657,7 +690,9 @@ def test_write_atomic_gives_normal_permissions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace"])
-def test_write_atomic_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+def test_write_atomic_failure_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
     def boom(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -693,7 +728,9 @@ def test_ensure_not_input_catches_other_spellings(tmp_path: Path, monkeypatch: p
     os.link(source, hard)
     spellings.append(hard)
     for output in spellings:
-        with pytest.raises(InputError, match=r"this output is the input .*in\.jpg; choose another output path"):
+        with pytest.raises(
+            InputError, match=r"this output is the input .*in\.jpg; choose another output path"
+        ):
             ensure_not_input(output, [tmp_path / "other.jpg", source])
     with pytest.raises(InputError):
         ensure_not_input(source, [Path("in.jpg")])

@@ -6,11 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
+from evalset import EVAL
 from mattekit import segment
 from mattekit.errors import OptionError
 from mattekit.segmenters.instances import parse_instance, select_instance
-
-from evalset import EVAL
 
 
 def _two_discs() -> np.ndarray:
@@ -63,13 +62,14 @@ def test_cli_missing_instance_warns_and_writes_an_empty_cutout(tmp_path) -> None
     from click.testing import CliRunner
     from PIL import Image
 
-    from mattekit.cli import cli
-
     from evalset import EXAMPLES
+    from mattekit.cli import cli
 
     out = tmp_path / "third.png"
     cat = EXAMPLES / "chelsea.jpg"
-    result = CliRunner().invoke(cli, ["remove", str(cat), "-s", "cat", "-Q", "fast", "--instance", "3", "-o", str(out)])
+    result = CliRunner().invoke(
+        cli, ["remove", str(cat), "-s", "cat", "-Q", "fast", "--instance", "3", "-o", str(out)]
+    )
     assert result.exit_code == 0
     assert f"mattekit: warning: {cat}: no object #3 by size of the kept classes (cat) found" in result.stderr
     assert np.asarray(Image.open(out))[..., 3].max() == 0

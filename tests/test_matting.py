@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit.stages import matting
 from mattekit.errors import InputError, OptionError
+from mattekit.stages import matting
 
 
 def _disc_scene(
@@ -63,9 +63,7 @@ def test_trimap_of_a_disc_has_fg_inside_bg_outside_and_the_band_between() -> Non
 @pytest.mark.parametrize(
     ("shape", "width"), [((480, 640), 4), ((1080, 1920), 11), ((3000, 4000), 25), ((50, 60), 2)]
 )
-def test_default_band_scales_with_the_image_diagonal(
-    shape: tuple[int, int], width: int
-) -> None:
+def test_default_band_scales_with_the_image_diagonal(shape: tuple[int, int], width: int) -> None:
     mask = np.zeros(shape, np.float32)
     mask[:, shape[1] // 2 :] = 1
     row = matting.build_trimap(mask)[shape[0] // 2]
@@ -104,7 +102,7 @@ def test_default_matte_moves_a_soft_mask_towards_the_true_alpha() -> None:
     # Measured 0.043 against the mask's 0.067: the pull towards the mask keeps it near it.
     assert _band_mae(alpha, truth, unknown) < 0.055
     assert alpha.dtype == np.float32 and alpha.shape == mask.shape
-    assert 0 <= alpha.min() and alpha.max() <= 1
+    assert alpha.min() >= 0 and alpha.max() <= 1
 
 
 def test_alpha_outside_the_band_is_the_trimap_and_inputs_are_kept() -> None:
@@ -207,8 +205,7 @@ def test_bad_band_for_build_trimap_raises_option_error() -> None:
 )
 def test_bad_trimap_raises_input_error(trimap: np.ndarray, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        matting.matte(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16), np.float32),
-                      trimap=trimap)
+        matting.matte(np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16), np.float32), trimap=trimap)
 
 
 def test_mask_of_another_size_raises_input_error() -> None:
@@ -221,9 +218,7 @@ def test_mask_of_another_size_raises_input_error() -> None:
 
 @pytest.mark.models
 @pytest.mark.parametrize("stem", ["hs053", "hs062", "hs093"])
-def test_matting_a_real_person_mask_keeps_its_quality(
-    stem: str, eval_dir: Path, scorer: ModuleType
-) -> None:
+def test_matting_a_real_person_mask_keeps_its_quality(stem: str, eval_dir: Path, scorer: ModuleType) -> None:
     """The person-fast mask of a real photo, matted: no worse than the mask against the truth.
 
     Measured (IoU, boundary F, MAE) mask -> matted: hs053 0.936 -> 0.937, 0.697 -> 0.713,
@@ -232,12 +227,12 @@ def test_matting_a_real_person_mask_keeps_its_quality(
     """
     from PIL import Image
 
-    from mattekit.segmenters import load_segmenter
+    from mattekit import RemoveOptions, Remover
 
     rgb = np.asarray(Image.open(eval_dir / "people" / "images" / f"{stem}.jpg").convert("RGB"))
     truth = np.asarray(Image.open(eval_dir / "people" / "masks" / f"{stem}.png").convert("L"))
     truth = truth >= 128
-    mask = load_segmenter("person", "fast").segment(rgb)
+    mask = Remover(RemoveOptions(subject="person", quality="fast")).segment(rgb).mask
     alpha = matting.matte(rgb, mask)
 
     def iou(a: np.ndarray) -> float:

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mattekit.stages import _arrays, refine
 from mattekit.errors import InputError, OptionError
+from mattekit.stages import _arrays, refine
 
 
 def _iou(mask: np.ndarray, truth: np.ndarray) -> float:
@@ -98,9 +98,7 @@ def test_guided_filter_rejects_bad_options() -> None:
         refine.guided_filter(guide, src, 0, 1e-4)
     with pytest.raises(OptionError, match=r"eps must be a number > 0, got -1"):
         refine.guided_filter(guide, src, 2, -1)
-    with pytest.raises(
-        InputError, match=r"guide must have shape \(H, W\) = \(8, 8\), got \(8, 9\)"
-    ):
+    with pytest.raises(InputError, match=r"guide must have shape \(H, W\) = \(8, 8\), got \(8, 9\)"):
         refine.guided_filter(np.zeros((8, 9), np.float32), src, 2, 1e-4)
 
 
@@ -127,9 +125,7 @@ def test_bilinear_upsampling_is_a_plain_resize() -> None:
     np.testing.assert_allclose(out, cv2.resize(small, (70, 50)), atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("image_shape", "mask_shape"), [((333, 517), (64, 64)), ((90, 90), (256, 256))]
-)
+@pytest.mark.parametrize(("image_shape", "mask_shape"), [((333, 517), (64, 64)), ((90, 90), (256, 256))])
 def test_upsampling_any_sizes(image_shape: tuple[int, int], mask_shape: tuple[int, int]) -> None:
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (*image_shape, 3), dtype=np.uint8)
@@ -148,9 +144,7 @@ def test_fast_path_matches_the_plain_fast_guided_filter() -> None:
     rng = np.random.default_rng(5)
     image = np.where(inside[..., None], (200, 120, 90), (40, 90, 60)).astype(np.int16)
     image = np.clip(image + rng.integers(-12, 13, image.shape), 0, 255).astype(np.uint8)
-    small = cv2.resize(
-        inside.astype(np.float32), (mask_size, mask_size), interpolation=cv2.INTER_AREA
-    )
+    small = cv2.resize(inside.astype(np.float32), (mask_size, mask_size), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), 1.5)
     out = refine.upsample_mask(small, image)
 
@@ -234,5 +228,5 @@ def test_inputs_are_never_changed() -> None:
     refine.threshold(alpha)
     refine.erode(alpha, 2)
     refine.dilate(alpha, 2)
-    for a, c in zip(arrays, copies):
+    for a, c in zip(arrays, copies, strict=False):
         np.testing.assert_array_equal(a, c)

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from evalset import EVAL, load_scorer
+from mattekit import RemoveOptions, Remover
 from mattekit.io.images import decode_image
-from mattekit.segmenters import load_segmenter
 from mattekit.segmenters.selfie import SelfieSegmenter
 
 pytestmark = pytest.mark.models
 
-from evalset import EVAL, load_scorer
 PEOPLE = sorted((EVAL / "people" / "images").glob("*.jpg"))
 OBJECTS = sorted((EVAL / "objects" / "images").glob("*.jpg"))
 # Slow levels run on a fixed, evenly spread subset so the suite stays within minutes.
@@ -37,17 +37,15 @@ def _truth(image: Path) -> np.ndarray:
     return np.asarray(mask) >= 128
 
 
-
-
 @cache
 def _scores(subject: str, quality: str, images: tuple[Path, ...]) -> tuple[float, float]:
     """Mean IoU and boundary F (3 px) of a level over images, scored like score.py."""
     scorer = load_scorer()
-    segmenter = load_segmenter(subject, quality)
+    remover = Remover(RemoveOptions(subject=subject, quality=quality))
     ious, fs = [], []
     for image in images:
         truth = _truth(image)
-        mask = segmenter.segment(decode_image(image).rgb)
+        mask = remover.segment(image).mask
         if mask.shape != truth.shape:
             mask = cv2.resize(mask, truth.shape[::-1], interpolation=cv2.INTER_LINEAR)
         pred = mask >= 0.5
@@ -72,7 +70,9 @@ def test_level_meets_its_floor(subject: str, quality: str, images: tuple[Path, .
                                min_iou: float, min_boundary_f: float) -> None:  # fmt: skip
     iou, boundary_f = _scores(subject, quality, images)
     assert iou >= min_iou, f"{subject}/{quality}: IoU {iou:.3f} < {min_iou}"
-    assert boundary_f >= min_boundary_f, f"{subject}/{quality}: boundary F {boundary_f:.3f} < {min_boundary_f}"
+    assert boundary_f >= min_boundary_f, (
+        f"{subject}/{quality}: boundary F {boundary_f:.3f} < {min_boundary_f}"
+    )
 
 
 def test_person_levels_improve_edges_over_fast() -> None:
@@ -97,7 +97,9 @@ def test_wide_frames_use_the_landscape_model() -> None:
     for frame in frames:
         rgb = decode_image(frame).rgb  # 854x480, 16:9
         assert segmenter.predict(rgb).shape == (144, 256)
-        truth = np.asarray(Image.open(frame.parent.parent / "masks" / f"{frame.stem}.png").convert("L")) >= 128
+        truth = (
+            np.asarray(Image.open(frame.parent.parent / "masks" / f"{frame.stem}.png").convert("L")) >= 128
+        )
         pred = segmenter.segment(rgb) >= 0.5
         ious.append((pred & truth).sum() / (pred | truth).sum())
     # A small full-body dancer is far from the selfie model's close-up domain: it measured
@@ -114,9 +116,9 @@ def test_portrait_frames_use_the_square_model() -> None:
 def test_mask_is_float32_in_range_at_source_size() -> None:
     rgb = decode_image(PEOPLE[0]).rgb
     for quality in ("fast", "balanced"):
-        mask = load_segmenter("person", quality).segment(rgb)
+        mask = Remover(RemoveOptions(subject="person", quality=quality)).segment(rgb).mask
         assert mask.dtype == np.float32 and mask.shape == rgb.shape[:2]
-        assert 0.0 <= float(mask.min()) and float(mask.max()) <= 1.0
+        assert float(mask.min()) >= 0.0 and float(mask.max()) <= 1.0
 
 
 def test_loaded_models_are_not_verified_again_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,11 +126,11 @@ def test_loaded_models_are_not_verified_again_per_frame(monkeypatch: pytest.Monk
     import mattekit.models.fetch as fetch
 
     rgb = decode_image(PEOPLE[0]).rgb
-    segmenters = [load_segmenter("person", "fast"), load_segmenter("auto", "fast")]
-    for segmenter in segmenters:
-        segmenter.segment(rgb)  # loads and verifies once
+    removers = [Remover(RemoveOptions(subject=s, quality="fast")) for s in ("person", "auto")]
+    for remover in removers:
+        remover.segment(rgb)  # loaded and verified when built
     hashed: list[object] = []
     monkeypatch.setattr(fetch, "sha256_of", lambda path: hashed.append(path))
-    for segmenter in segmenters + [load_segmenter("person", "fast")]:
-        segmenter.segment(rgb)
+    for remover in [*removers, Remover(RemoveOptions(subject="person", quality="fast"))]:
+        remover.segment(rgb)
     assert hashed == []

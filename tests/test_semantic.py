@@ -18,15 +18,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from mattekit import classes, remove, segment
-from mattekit.stages.classes import VOC_CLASSES, class_index, parse_classes, select_classes, voc_palette
+from evalset import EVAL, EXAMPLES, load_scorer
+from mattekit import RemoveOptions, Remover, classes, remove, segment
 from mattekit.cli import cli
 from mattekit.errors import OptionError
-from mattekit.io.images import decode_image
-from mattekit.segmenters import load_segmenter, load_semantic
 from mattekit.segmenters.deeplab import tile_boxes
-
-from evalset import EVAL, EXAMPLES, load_scorer
+from mattekit.stages.classes import VOC_CLASSES, class_index, parse_classes, select_classes, voc_palette
 
 VOC = EVAL / "voc"
 VOC_IMAGES = sorted((VOC / "images").glob("*.jpg"))
@@ -39,15 +36,19 @@ def _label(image: Path) -> np.ndarray:
     return np.asarray(Image.open(VOC / "labels" / f"{image.stem}.png"))
 
 
+def _class_maps(quality: str) -> Remover:
+    return Remover(RemoveOptions(quality=quality, output="class-map"))
+
+
 @cache
 def _miou(quality: str) -> tuple[float, dict[str, float]]:
     """mIoU of the class maps over ../shared/eval/voc, scored by score.py."""
     import tempfile
 
-    semantic = load_semantic(quality)
+    semantic = _class_maps(quality)
     with tempfile.TemporaryDirectory() as folder:
         for image in VOC_IMAGES:
-            Image.fromarray(semantic.class_map(decode_image(image).rgb)).save(f"{folder}/{image.stem}.png")
+            Image.fromarray(semantic.class_map(image)).save(f"{folder}/{image.stem}.png")
         _, mean = load_scorer().score_voc(str(VOC), folder)
     return mean["miou"], mean["per_class"]
 
@@ -74,7 +75,11 @@ def test_keeping_each_photos_classes_matches_their_pixels(quality: str, floor: f
     for image in VOC_IMAGES:
         label = _label(image)
         present = [int(c) for c in np.unique(label) if c not in (0, 255)]
-        mask = load_segmenter([VOC_CLASSES[c] for c in present], quality).segment(decode_image(image).rgb)
+        mask = (
+            Remover(RemoveOptions(subject=[VOC_CLASSES[c] for c in present], quality=quality))
+            .segment(image)
+            .mask
+        )
         valid = label != 255
         truth, pred = np.isin(label, present) & valid, (mask >= 0.5) & valid
         ious.append((truth & pred).sum() / (truth | pred).sum())
@@ -123,7 +128,9 @@ def test_aliases(name: str, expected: str) -> None:
 
 
 def test_unknown_class_lists_the_known_ones() -> None:
-    with pytest.raises(OptionError, match=r"unknown class 'dgo'; known: aeroplane, .*tvmonitor\. Did you mean 'dog'\?"):
+    with pytest.raises(
+        OptionError, match=r"unknown class 'dgo'; known: aeroplane, .*tvmonitor\. Did you mean 'dog'\?"
+    ):
         parse_classes("cat,dgo")
 
 
@@ -137,10 +144,13 @@ def test_selection_rules() -> None:
 
 
 def test_subject_person_alone_is_the_person_model_and_with_classes_is_semantic() -> None:
-    assert load_segmenter("person", "fast").name == "selfie"
-    assert load_segmenter("People", "fast").name == "selfie"
-    assert load_segmenter("person,horse", "fast").name == "deeplabv3[horse+person]"
-    assert load_segmenter("auto", "fast", keep=["tv"]).name == "deeplabv3[tvmonitor]"
+    def name(subject: str, keep: tuple[str, ...] = ()) -> str:
+        return Remover(RemoveOptions(subject=subject, keep=keep, quality="fast")).info.name
+
+    assert name("person") == "selfie"
+    assert name("People") == "selfie"
+    assert name("person,horse") == "deeplabv3[horse+person]"
+    assert name("auto", keep=("tv",)) == "deeplabv3[tvmonitor]"
 
 
 def test_voc_palette_is_the_standard_one() -> None:
@@ -202,7 +212,7 @@ def test_cli_keep_horse_drop_person(tmp_path: Path) -> None:
                                       "-Q", "fast", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     alpha = np.asarray(Image.open(out))[..., 3]
-    class_map = load_semantic("fast").class_map(decode_image(HORSE_AND_GIRL).rgb)
+    class_map = _class_maps("fast").class_map(HORSE_AND_GIRL)
     assert (alpha[class_map == class_index("horse")] >= 128).mean() >= 0.95
     assert (alpha[class_map == class_index("person")] < 128).mean() >= 0.95
 
@@ -212,7 +222,10 @@ def test_cli_absent_class_warns_and_writes_an_empty_cutout(tmp_path: Path) -> No
     out = tmp_path / "none.png"
     result = CliRunner().invoke(cli, ["remove", str(CAT), "-s", "horse", "-Q", "fast", "-o", str(out)])
     assert result.exit_code == 0
-    assert f"mattekit: warning: {CAT}: none of the kept classes (horse) found; the output is empty" in result.stderr
+    assert (
+        f"mattekit: warning: {CAT}: none of the kept classes (horse) found; the output is empty"
+        in result.stderr
+    )
     assert np.asarray(Image.open(out))[..., 3].max() == 0
 
 
@@ -232,7 +245,7 @@ def test_cli_mask_classes_writes_the_voc_palette_png(tmp_path: Path) -> None:
     assert image.mode == "P" and image.size == (451, 300)
     assert image.getpalette()[: 3 * 21] == voc_palette()[: 3 * 21]
     indices = np.asarray(image)
-    assert np.array_equal(indices, load_semantic("fast").class_map(decode_image(CAT).rgb))
+    assert np.array_equal(indices, Remover(RemoveOptions(quality="fast", output="class-map")).class_map(CAT))
     assert (indices == class_index("cat")).mean() > 0.5
 
 

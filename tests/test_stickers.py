@@ -8,8 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from mattekit.stages import stickers
 from mattekit.errors import InputError, OptionError
+from mattekit.stages import stickers
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 

@@ -1,4 +1,7 @@
-"""The few high-level functions users call.
+"""The one-call functions: thin wrappers that build a Remover and call it once.
+
+For many images, or frames, build a `Remover` yourself and reuse it: the one-call
+functions check their options on every call (the models themselves stay loaded).
 
 Example:
     >>> from mattekit import remove
@@ -8,82 +11,85 @@ Example:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from typing import IO, Any, Union
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from mattekit.io import images as imageio
-from mattekit.stages import compose
-from mattekit.stages.classes import ClassShare, class_report, voc_palette
 from mattekit.errors import InputError
 from mattekit.io.images import DecodedImage, decode_image
-from mattekit.pipeline import (
-    Background,
-    MaskEdits,
-    StickerStyle,
-    parse_background,
-    render,
-    subject_mask,
-    trim,
-)
-from mattekit.segmenters import Segmenter, load_segmenter, load_semantic
-from mattekit.segmenters.deeplab import SemanticSegmenter
+from mattekit.options import RemoveOptions
+from mattekit.remover import ImageInput, Remover, Segmentation, Target
+from mattekit.stages import compose
+from mattekit.stages.backgrounds import parse_background
+from mattekit.stages.classes import ClassShare
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
-    "ImageInput",
+    "RemoveArgs",
+    "SegmentArgs",
+    "StickerArgs",
     "class_map",
     "classes",
     "composite",
-    "load_segmenter",
-    "process_class_map",
     "process_file",
     "remove",
     "segment",
     "sticker",
 ]
 
-ImageInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], Image.Image, NDArray[np.generic]]
-"""Anything an image can be given as: a path, encoded bytes, a binary file, PIL or numpy."""
 
-Subject = Union[str, Iterable[str]]
-""""auto", "person", or Pascal VOC classes to keep: "dog", "dog,cat" or ["dog", "cat"]."""
-Classes = Union[str, Iterable[str], None]
+class SegmentArgs(TypedDict, total=False):
+    """What to keep and how well (see `RemoveOptions` for each)."""
+
+    subject: str | Iterable[str]
+    quality: str
+    keep: str | Iterable[str] | None
+    drop: str | Iterable[str] | None
+    instance: str | int | None
+    refine: str | None
+    erode: int
+    dilate: int
+    threshold: float | None
+    feather: float
+    model: str | None
+    device: str | None
+    max_pixels: int | None
 
 
-def segment(
-    image: ImageInput,
-    *,
-    subject: Subject = "auto",
-    quality: str = "balanced",
-    keep: Classes = None,
-    drop: Classes = None,
-    instance: str | int | None = None,
-    refine: str | None = None,
-    erode: int = 0,
-    dilate: int = 0,
-    threshold: float | None = None,
-    feather: float = 0.0,
-    device: str | None = None,
-) -> NDArray[np.float32]:
+class RemoveArgs(SegmentArgs, total=False):
+    """`SegmentArgs` plus what to make of the subject."""
+
+    background: object
+    crop: int | float | str | None
+    estimate_foreground: bool
+
+
+class StickerArgs(SegmentArgs, total=False):
+    """`SegmentArgs` plus the sticker's look."""
+
+    margin: int | float | str
+    outline: float
+    outline_color: str | tuple[int, int, int]
+    shadow: bool
+
+
+def _options(args: Any, output: str) -> RemoveOptions:
+    return RemoveOptions.from_values({**args, "output": output})
+
+
+def segment(image: ImageInput, **options: Unpack[SegmentArgs]) -> NDArray[np.float32]:
     """The subject's soft mask.
 
     Args:
-        image: the photo.
-        subject: "auto" (any salient subject), "person", or VOC classes to keep.
-        quality: "fast", "balanced" or "accurate".
-        keep: VOC classes to keep, e.g. ["dog"].
-        drop: VOC classes to drop, e.g. ["horse"]; alone, every other object class stays.
-        instance: keep one object only: "largest", or its rank by size (2 = second largest).
-        refine: "none", "guided" or "matting" (alpha matting of the edge band); None for the
-            level's default.
-        erode, dilate: shrink or grow the mask by this many pixels.
-        threshold: make the mask hard, 1 where it is >= threshold (0 < threshold <= 1).
-        feather: soften the edge with a Gaussian of this many pixels (sigma).
-        device: ONNX Runtime device ("cpu", "cuda", ...); None for the default.
+        image: the photo: a path, bytes, a binary file, a PIL image or a numpy array.
+        **options: subject ("auto", "person" or VOC classes), quality ("fast", "balanced",
+            "accurate"), keep, drop, instance, refine, erode, dilate, threshold, feather,
+            model, device, max_pixels: see `RemoveOptions`.
 
     Returns:
         float32 HxW mask in [0, 1] at the image's size (after EXIF orientation); all zero
@@ -91,55 +97,22 @@ def segment(
 
     Raises:
         InputError: the image cannot be read.
-        OptionError: unknown subject, class, quality, refinement or device, or a bad edit.
+        OptionError: a bad option; the message names it.
         ModelError: the model is missing and cannot be fetched.
     """
-    _, mask = _segment(image, locals())
-    return mask
+    return Remover(_options(options, "mask")).segment(image).mask
 
 
-def _segment(image: ImageInput, options: dict[str, Any]) -> tuple[DecodedImage, NDArray[np.float32]]:
-    """Decode and segment with the options `segment` takes."""
-    edits = MaskEdits(options["erode"], options["dilate"], options["threshold"], options["feather"])
-    segmenter = load_segmenter(
-        options["subject"], options["quality"], options["device"], keep=options["keep"],
-        drop=options["drop"], instance=options["instance"], refine=options["refine"],
-    )  # fmt: skip
-    decoded = decode_image(image)
-    return decoded, subject_mask(decoded, segmenter, edits)
-
-
-def remove(
-    image: ImageInput,
-    *,
-    subject: Subject = "auto",
-    quality: str = "balanced",
-    keep: Classes = None,
-    drop: Classes = None,
-    instance: str | int | None = None,
-    refine: str | None = None,
-    erode: int = 0,
-    dilate: int = 0,
-    threshold: float | None = None,
-    feather: float = 0.0,
-    background: object = None,
-    crop: int | float | str | None = None,
-    estimate_foreground: bool = True,
-    device: str | None = None,
-) -> Image.Image:
+def remove(image: ImageInput, **options: Unpack[RemoveArgs]) -> Image.Image:
     """Remove (or replace) the background of a photo.
 
     Args:
         image: the photo.
-        subject, quality, keep, drop, instance, refine, erode, dilate, threshold, feather:
-            what to keep and how (see `segment`).
-        background: None for a transparent cutout; else a colour ("white", "#00ff00",
-            (r, g, b)), "blur" or "blur:RADIUS", or an image (path, PIL, array, bytes).
-        crop: crop the cutout to the subject with this margin: pixels, "16px", or "5%" of
-            the subject's size (transparent cutouts only).
-        estimate_foreground: recover the subject's own colours at soft edges, so no halo
-            of the old background shows on a new one.
-        device: ONNX Runtime device; None for the default.
+        **options: as in `segment`, plus background (None for a transparent cutout; a colour
+            such as "white", "#00ff00" or (r, g, b); "blur" or "blur:RADIUS"; or an image),
+            crop (crop the cutout to the subject with this margin: pixels, "16px" or "5%")
+            and estimate_foreground (recover the subject's colours at soft edges, so no halo
+            of the old background shows; default True).
 
     Returns:
         An RGBA cutout, or an RGB image when a background is given.
@@ -148,38 +121,17 @@ def remove(
         >>> remove("portrait.jpg", subject="person", background="blur:20")  # doctest: +SKIP
         >>> remove("paddock.jpg", keep=["horse"], drop=["person"], crop="5%")  # doctest: +SKIP
     """
-    decoded, mask = _segment(image, locals())
-    out = render(decoded.rgb, mask, parse_background(background), estimate_foreground=estimate_foreground)
-    return Image.fromarray(trim(out, crop=crop))
+    return Image.fromarray(Remover(_options(options, "image")).process(image))
 
 
-def sticker(
-    image: ImageInput,
-    *,
-    subject: Subject = "auto",
-    quality: str = "balanced",
-    keep: Classes = None,
-    drop: Classes = None,
-    instance: str | int | None = None,
-    refine: str | None = None,
-    erode: int = 0,
-    dilate: int = 0,
-    threshold: float | None = None,
-    feather: float = 0.0,
-    margin: int | float | str = "5%",
-    outline: float = 0,
-    outline_color: str | tuple[int, int, int] = "white",
-    shadow: bool = False,
-    device: str | None = None,
-) -> Image.Image:
+def sticker(image: ImageInput, **options: Unpack[StickerArgs]) -> Image.Image:
     """A sticker: the cutout cropped to the subject, with an optional outline and drop shadow.
 
     Args:
-        image, subject, quality, keep, drop, instance, refine, erode, dilate, threshold,
-            feather, device: as in `segment`.
-        margin: transparent space around the sticker: pixels, "16px", or "5%" of the subject.
-        outline: outline width in pixels (0 for none); outline_color: its colour.
-        shadow: add a soft drop shadow.
+        image: the photo.
+        **options: as in `segment`, plus margin (transparent space around the sticker:
+            pixels, "16px", or "5%" of the subject; default "5%"), outline (width in pixels,
+            0 for none), outline_color (default "white") and shadow (default False).
 
     Returns:
         RGBA image, as large as the subject plus outline, shadow and margin.
@@ -187,15 +139,13 @@ def sticker(
     Example:
         >>> sticker("cat.jpg", outline=8, shadow=True).save("cat.sticker.png")  # doctest: +SKIP
     """
-    decoded, mask = _segment(image, locals())
-    style = StickerStyle(margin, outline, outline_color, shadow)
-    return Image.fromarray(trim(render(decoded.rgb, mask, Background()), sticker=style))
+    return Image.fromarray(Remover(_options(options, "sticker")).process(image))
 
 
 def class_map(
     image: ImageInput, *, quality: str = "balanced", device: str | None = None
 ) -> NDArray[np.uint8]:
-    """The Pascal VOC class index of every pixel (uint8 HxW; `mattekit.stages.classes.VOC_CLASSES`).
+    """The Pascal VOC class index of every pixel (uint8 HxW; `mattekit.VOC_CLASSES`).
 
     Args:
         image: the photo.
@@ -203,7 +153,8 @@ def class_map(
             run it on overlapping tiles (better small objects, about 5x the time).
         device: ONNX Runtime device; None for the default.
     """
-    return load_semantic(quality, device).class_map(decode_image(image).rgb)
+    options = RemoveOptions(quality=quality, device=device, output="class-map")
+    return Remover(options).class_map(image)
 
 
 def classes(
@@ -219,7 +170,34 @@ def classes(
         >>> [(c.name, round(c.share, 2)) for c in classes("dog.jpg")]  # doctest: +SKIP
         [('dog', 0.34)]
     """
-    return class_report(class_map(image, quality=quality, device=device), min_share)
+    options = RemoveOptions(quality=quality, device=device, output="class-map")
+    return Remover(options).classes(image, min_share=min_share)
+
+
+def process_file(
+    source: ImageInput,
+    target: Target,
+    remover: Remover | RemoveOptions | None = None,
+    *,
+    fmt: str | None = None,
+    name: str | None = None,
+) -> Segmentation:
+    """Decode, process and encode one image to a file (written atomically) or a stream.
+
+    Args:
+        source: the photo.
+        target: output path (never the input), or a binary stream.
+        remover: a Remover to reuse across files, or options to build one; None for the
+            defaults (a transparent cutout of any subject).
+        fmt: "PNG", "WEBP" or "JPEG"; None to take it from the target's suffix.
+        name: how to call the input in error messages.
+
+    Returns:
+        What was segmented (its `empty` says whether anything was found).
+    """
+    if not isinstance(remover, Remover):
+        remover = Remover(remover)
+    return remover.process_file(source, target, fmt=fmt, name=name)
 
 
 def composite(
@@ -244,11 +222,10 @@ def composite(
     alpha = _as_alpha(mask)
     if alpha.shape != decoded.rgb.shape[:2]:
         raise InputError(
-            f"mask must have the image's shape (H, W) = {decoded.rgb.shape[:2]}, "
-            f"got {alpha.shape}"
+            f"mask must have the image's shape (H, W) = {decoded.rgb.shape[:2]}, got {alpha.shape}"
         )
-    out = render(decoded.rgb, alpha, parse_background(background), estimate_foreground=estimate_foreground)
-    return Image.fromarray(out)
+    foreground = compose.estimate_foreground(decoded.rgb, alpha) if estimate_foreground else None
+    return Image.fromarray(parse_background(background).compose(decoded.rgb, alpha, foreground))
 
 
 def _as_alpha(mask: NDArray[np.floating] | ImageInput) -> NDArray[np.float32]:
@@ -257,94 +234,3 @@ def _as_alpha(mask: NDArray[np.floating] | ImageInput) -> NDArray[np.float32]:
     decoded: DecodedImage = decode_image(mask, name="mask")
     grey = decoded.rgb[..., 0].astype(np.float32) / 255.0
     return grey if decoded.alpha is None else np.minimum(grey, decoded.alpha)
-
-
-def process_file(
-    source: ImageInput,
-    target: str | os.PathLike[str] | IO[bytes],
-    segmenter: Segmenter,
-    *,
-    background: Background | None = None,
-    mask_only: bool = False,
-    estimate_foreground: bool = True,
-    fmt: str | None = None,
-    name: str | None = None,
-    max_pixels: int | None = None,
-    edits: MaskEdits | None = None,
-    crop: int | float | str | None = None,
-    sticker: StickerStyle | None = None,
-) -> NDArray[np.float32]:
-    """Decode, segment, compose and encode one image to a file (written atomically) or stream.
-
-    Args:
-        source: the photo.
-        target: output path (never one of the inputs), or a binary stream.
-        segmenter: from `load_segmenter`, reused across files.
-        background: None for a transparent cutout.
-        mask_only: write the 8-bit mask instead of a composite.
-        estimate_foreground: as in `remove`.
-        fmt: "PNG", "WEBP" or "JPEG"; None to take it from the target's suffix.
-        name: how to call the input in error messages.
-        max_pixels: pixel limit for the input; None for the default.
-        edits: erode / dilate / threshold / feather the mask.
-        crop: crop a cutout to the subject with this margin (pixels, "16px" or "5%").
-        sticker: make a sticker of the cutout instead.
-
-    Returns:
-        The mask used (float32 HxW), e.g. to warn when it is empty.
-
-    Raises:
-        InputError: unreadable input, or the target is the input.
-        OptionError: an unknown output format, or a transparent result asked for as JPEG.
-    """
-    fmt = _check_target(source, target, fmt)
-    decoded = decode_image(source, name=name, max_pixels=max_pixels)
-    alpha = subject_mask(decoded, segmenter, edits)
-    if mask_only:
-        pixels = compose.mask_to_l8(alpha)
-    else:
-        bg = background or Background()
-        pixels = render(decoded.rgb, alpha, bg, estimate_foreground=estimate_foreground)
-        pixels = trim(pixels, crop=crop, sticker=sticker)
-    _emit(target, imageio.encode_image(pixels, fmt))
-    return alpha
-
-
-def process_class_map(
-    source: ImageInput,
-    target: str | os.PathLike[str] | IO[bytes],
-    semantic: SemanticSegmenter,
-    *,
-    name: str | None = None,
-    max_pixels: int | None = None,
-) -> NDArray[np.uint8]:
-    """Write an image's VOC class map as a palette PNG (standard VOC colours); return the map.
-
-    Raises:
-        InputError: unreadable input, or the target is the input.
-    """
-    _check_target(source, target, "PNG")
-    decoded = decode_image(source, name=name, max_pixels=max_pixels)
-    indices = semantic.class_map(decoded.rgb)
-    _emit(target, imageio.encode_indexed_png(indices, voc_palette()))
-    return indices
-
-
-def _check_target(
-    source: ImageInput, target: str | os.PathLike[str] | IO[bytes], fmt: str | None
-) -> str:
-    """Refuse to write over the input; the output format (from the target's name if not given)."""
-    is_path = isinstance(target, (str, os.PathLike))
-    if is_path and isinstance(source, (str, os.PathLike)):
-        imageio.ensure_not_input(target, [source])
-    if fmt is None:
-        fmt = imageio.format_for_path(target) if is_path else "PNG"
-    return fmt
-
-
-def _emit(target: str | os.PathLike[str] | IO[bytes], encoded: bytes) -> None:
-    if isinstance(target, (str, os.PathLike)):
-        imageio.write_atomic(target, encoded)
-    else:
-        target.write(encoded)
-        target.flush()

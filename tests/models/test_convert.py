@@ -58,8 +58,11 @@ class N:
     custom: bytes = b""
 
 
-_TYPES = {np.dtype(np.float32): TensorType.FLOAT32, np.dtype(np.float16): TensorType.FLOAT16,
-          np.dtype(np.int32): TensorType.INT32}
+_TYPES = {
+    np.dtype(np.float32): TensorType.FLOAT32,
+    np.dtype(np.float16): TensorType.FLOAT16,
+    np.dtype(np.int32): TensorType.INT32,
+}
 
 
 def _schema(name: str) -> Any:
@@ -105,8 +108,11 @@ def build_tflite(tensors: list[T], nodes: list[N]) -> bytes:
     code_offsets = []
     for code in codes:
         if isinstance(code, str):
-            fields = {"CustomCode": b.CreateString(code), "BuiltinCode": Op.CUSTOM,
-                      "DeprecatedBuiltinCode": Op.CUSTOM}
+            fields = {
+                "CustomCode": b.CreateString(code),
+                "BuiltinCode": Op.CUSTOM,
+                "DeprecatedBuiltinCode": Op.CUSTOM,
+            }
         else:
             fields = {"BuiltinCode": code, "DeprecatedBuiltinCode": min(code, 127)}
         code_offsets.append(_table(b, "OperatorCode", {**fields, "Version": 1}))
@@ -123,18 +129,26 @@ def build_tflite(tensors: list[T], nodes: list[N]) -> bytes:
         if n.custom:
             fields["CustomOptions"] = b.CreateNumpyVector(np.frombuffer(n.custom, np.uint8))
         op_offsets.append(_table(b, "Operator", fields))
-    subgraph = _table(b, "SubGraph", {
-        "Tensors": _vector(b, "SubGraph", "Tensors", tensor_offsets),
-        "Inputs": b.CreateNumpyVector(np.array([0], np.int32)),
-        "Outputs": b.CreateNumpyVector(np.array([len(tensors) - 1], np.int32)),
-        "Operators": _vector(b, "SubGraph", "Operators", op_offsets),
-    })
-    model = _table(b, "Model", {
-        "Version": 3,
-        "OperatorCodes": _vector(b, "Model", "OperatorCodes", code_offsets),
-        "Subgraphs": _vector(b, "Model", "Subgraphs", [subgraph]),
-        "Buffers": _vector(b, "Model", "Buffers", buffers),
-    })
+    subgraph = _table(
+        b,
+        "SubGraph",
+        {
+            "Tensors": _vector(b, "SubGraph", "Tensors", tensor_offsets),
+            "Inputs": b.CreateNumpyVector(np.array([0], np.int32)),
+            "Outputs": b.CreateNumpyVector(np.array([len(tensors) - 1], np.int32)),
+            "Operators": _vector(b, "SubGraph", "Operators", op_offsets),
+        },
+    )
+    model = _table(
+        b,
+        "Model",
+        {
+            "Version": 3,
+            "OperatorCodes": _vector(b, "Model", "OperatorCodes", code_offsets),
+            "Subgraphs": _vector(b, "Model", "Subgraphs", [subgraph]),
+            "Buffers": _vector(b, "Model", "Buffers", buffers),
+        },
+    )
     b.Finish(model, file_identifier=b"TFL3")
     return bytes(b.Output())
 
@@ -168,10 +182,19 @@ def _w(*shape: int) -> np.ndarray:
 
 def _conv_case(padding: int, stride: int, dilation: int, act: int) -> tuple[list[T], list[N]]:
     """CONV_2D on 7x8 (odd/even, so SAME pads are asymmetric)."""
-    out_h, out_w = ((7 - 1) // stride + 1, (8 - 1) // stride + 1) if padding == Padding.SAME else (
-        (7 - 2 * dilation - 1) // stride + 1, (8 - 2 * dilation - 1) // stride + 1)
-    options = {"Padding": padding, "StrideH": stride, "StrideW": stride, "DilationHFactor": dilation,
-               "DilationWFactor": dilation, "FusedActivationFunction": act}
+    out_h, out_w = (
+        ((7 - 1) // stride + 1, (8 - 1) // stride + 1)
+        if padding == Padding.SAME
+        else ((7 - 2 * dilation - 1) // stride + 1, (8 - 2 * dilation - 1) // stride + 1)
+    )
+    options = {
+        "Padding": padding,
+        "StrideH": stride,
+        "StrideW": stride,
+        "DilationHFactor": dilation,
+        "DilationWFactor": dilation,
+        "FusedActivationFunction": act,
+    }
     return (
         [T((1, 7, 8, 3)), T((5, 3, 3, 3), _w(5, 3, 3, 3)), T((5,), _w(5)), T((1, out_h, out_w, 5))],
         [N(Op.CONV_2D, [0, 1, 2], [3], options, "Conv2DOptions")],
@@ -180,20 +203,40 @@ def _conv_case(padding: int, stride: int, dilation: int, act: int) -> tuple[list
 
 def _depthwise_case() -> tuple[list[T], list[N]]:
     """DEPTHWISE_CONV_2D, depth multiplier 2, SAME, stride 2, fp16 weights via DEQUANTIZE."""
-    options = {"Padding": Padding.SAME, "StrideH": 2, "StrideW": 2, "DepthMultiplier": 2,
-               "DilationHFactor": 1, "DilationWFactor": 1, "FusedActivationFunction": Act.RELU}
+    options = {
+        "Padding": Padding.SAME,
+        "StrideH": 2,
+        "StrideW": 2,
+        "DepthMultiplier": 2,
+        "DilationHFactor": 1,
+        "DilationWFactor": 1,
+        "FusedActivationFunction": Act.RELU,
+    }
     return (
-        [T((1, 6, 7, 3)), T((1, 3, 3, 6), _w(1, 3, 3, 6).astype(np.float16)), T((1, 3, 3, 6)),
-         T((6,), _w(6)), T((1, 3, 4, 6))],
-        [N(Op.DEQUANTIZE, [1], [2]),
-         N(Op.DEPTHWISE_CONV_2D, [0, 2, 3], [4], options, "DepthwiseConv2DOptions")],
+        [
+            T((1, 6, 7, 3)),
+            T((1, 3, 3, 6), _w(1, 3, 3, 6).astype(np.float16)),
+            T((1, 3, 3, 6)),
+            T((6,), _w(6)),
+            T((1, 3, 4, 6)),
+        ],
+        [
+            N(Op.DEQUANTIZE, [1], [2]),
+            N(Op.DEPTHWISE_CONV_2D, [0, 2, 3], [4], options, "DepthwiseConv2DOptions"),
+        ],
     )
 
 
 def _pool_case(size: int, stride: int, padding: int, out: tuple[int, int]) -> tuple[list[T], list[N]]:
     """AVERAGE_POOL_2D on 7x8."""
-    options = {"Padding": padding, "StrideH": stride, "StrideW": stride, "FilterHeight": size,
-               "FilterWidth": size, "FusedActivationFunction": Act.NONE}
+    options = {
+        "Padding": padding,
+        "StrideH": stride,
+        "StrideW": stride,
+        "FilterHeight": size,
+        "FilterWidth": size,
+        "FusedActivationFunction": Act.NONE,
+    }
     return [T((1, 7, 8, 4)), T((1, *out, 4))], [N(Op.AVERAGE_POOL_2D, [0], [1], options, "Pool2DOptions")]
 
 
@@ -217,9 +260,18 @@ def _resize_case(align_corners: bool, half_pixel: bool) -> tuple[list[T], list[N
 def _elementwise_case() -> tuple[list[T], list[N]]:
     """ADD of a per-channel constant, MUL by an NHWC constant, CONCATENATION, activations."""
     return (
-        [T((1, 4, 5, 3)), T((3,), _w(3)), T((1, 4, 5, 3)), T((1, 1, 5, 3), _w(1, 1, 5, 3)),
-         T((1, 4, 5, 3)), T((1, 4, 5, 3)), T((1, 4, 5, 3)), T((1, 4, 5, 3)), T((1, 4, 5, 3)),
-         T((1, 4, 5, 15))],
+        [
+            T((1, 4, 5, 3)),
+            T((3,), _w(3)),
+            T((1, 4, 5, 3)),
+            T((1, 1, 5, 3), _w(1, 1, 5, 3)),
+            T((1, 4, 5, 3)),
+            T((1, 4, 5, 3)),
+            T((1, 4, 5, 3)),
+            T((1, 4, 5, 3)),
+            T((1, 4, 5, 3)),
+            T((1, 4, 5, 15)),
+        ],
         [
             N(Op.ADD, [0, 1], [2], {"FusedActivationFunction": Act.RELU6}, "AddOptions"),
             N(Op.MUL, [2, 3], [4], {"FusedActivationFunction": Act.RELU_N1_TO_1}, "MulOptions"),
@@ -227,8 +279,13 @@ def _elementwise_case() -> tuple[list[T], list[N]]:
             N(Op.LOGISTIC, [0], [6]),
             N(Op.TANH, [0], [7]),
             N(Op.RELU6, [0], [8]),
-            N(Op.CONCATENATION, [4, 5, 6, 7, 8], [9],
-              {"Axis": -1, "FusedActivationFunction": Act.NONE}, "ConcatenationOptions"),
+            N(
+                Op.CONCATENATION,
+                [4, 5, 6, 7, 8],
+                [9],
+                {"Axis": -1, "FusedActivationFunction": Act.NONE},
+                "ConcatenationOptions",
+            ),
         ],
     )
 
@@ -239,8 +296,12 @@ def _transpose_conv_case(
     """MediaPipe Convolution2DTransposeBias, stride 2."""
     params = struct.pack("<3i", padding, 2, 2)  # TfLiteTransposeConvParams
     return (
-        [T((1, *size, 4)), T((2, kernel, kernel, 4), _w(2, kernel, kernel, 4)), T((2,), _w(2)),
-         T((1, *out, 2))],
+        [
+            T((1, *size, 4)),
+            T((2, kernel, kernel, 4), _w(2, kernel, kernel, 4)),
+            T((2,), _w(2)),
+            T((1, *out, 2)),
+        ],
         [N("Convolution2DTransposeBias", [0, 1, 2], [3], custom=params)],
     )
 
@@ -369,8 +430,9 @@ REAL_MODELS = {
 }
 
 
-def _photos(folder: str, height: int, width: int, normalise: Callable[[np.ndarray], np.ndarray]
-            ) -> list[np.ndarray]:
+def _photos(
+    folder: str, height: int, width: int, normalise: Callable[[np.ndarray], np.ndarray]
+) -> list[np.ndarray]:
     """The first photos of an eval folder, resized with INTER_AREA and normalised, as NHWC batches."""
     paths = sorted((EVAL / folder / "images").glob("*.jpg"))[:PHOTOS_PER_MODEL]
     if not paths:
@@ -385,9 +447,7 @@ def _photos(folder: str, height: int, width: int, normalise: Callable[[np.ndarra
 
 @pytest.mark.models
 @pytest.mark.parametrize("name", REAL_MODELS)
-def test_real_model_matches_litert(
-    name: str, tflite_file: Callable[[str], Path], tmp_path: Path
-) -> None:
+def test_real_model_matches_litert(name: str, tflite_file: Callable[[str], Path], tmp_path: Path) -> None:
     source = tflite_file(name)
     target = tmp_path / f"{name}.onnx"
     convert_tflite_to_onnx(source, target)

@@ -46,7 +46,7 @@ def test_import_missing_file(home: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_model_suggests_name() -> None:
-    with pytest.raises(OptionError, match="unknown model 'selfy'.*Did you mean 'selfie'"):
+    with pytest.raises(OptionError, match=r"unknown model 'selfy'.*Did you mean 'selfie'"):
         get_spec("selfy")
 
 
@@ -86,7 +86,10 @@ def test_damaged_conversion_is_rebuilt_without_fetching(home: Path, model_cache:
 
 def test_offline_missing_model_names_the_commands(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MATTEKIT_OFFLINE", "1")
-    with pytest.raises(ModelError, match=r"MATTEKIT_OFFLINE=1 forbids.*mattekit models fetch isnet-medium.*mattekit models import isnet-medium FILE"):
+    with pytest.raises(
+        ModelError,
+        match=r"MATTEKIT_OFFLINE=1 forbids.*mattekit models fetch isnet-medium.*mattekit models import isnet-medium FILE",
+    ):
         ensure_model("isnet-medium")
 
 
@@ -99,7 +102,9 @@ def test_missing_client_says_how_to_import(home: Path, monkeypatch: pytest.Monke
     assert not (model_dir(get_spec("isnet-small")) / "isnet-small.onnx").exists()
 
 
-def test_failed_client_reports_and_leaves_no_file(home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_failed_client_reports_and_leaves_no_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("MATTEKIT_OFFLINE", raising=False)
     fake_npm = tmp_path / "npm"
     fake_npm.write_text("#!/bin/sh\necho 'npm error 404 Not Found' >&2\nexit 1\n")
@@ -130,7 +135,9 @@ def test_two_processes_importing_at_once_do_not_corrupt(home: Path, model_cache:
     assert leftovers == []
 
 
-def test_siblings_come_from_one_download(home: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_siblings_come_from_one_download(
+    home: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Both selfie files ship in one wheel: fetching both downloads it once."""
     import zipfile
 

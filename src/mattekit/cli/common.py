@@ -6,10 +6,13 @@ import logging
 import sys
 import traceback
 from dataclasses import dataclass
+from typing import NoReturn
 
 import click
 
-__all__ = ["Settings", "cli", "fail_line", "log"]
+from mattekit import MattekitError, OptionError, exit_code
+
+__all__ = ["Settings", "cli", "fail_line", "log", "stop", "usage_error"]
 
 log = logging.getLogger("mattekit")
 
@@ -46,3 +49,23 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.obj = Settings(debug=debug)
 
 
+def usage_error(exc: OptionError) -> click.UsageError:
+    """An option error as the command line shows it: the option named as its flag."""
+    message = str(exc)
+    if exc.option and message.startswith(f"{exc.option}:"):
+        message = f"--{exc.option.replace('_', '-')}{message[len(exc.option) :]}"
+    return click.UsageError(message)
+
+
+def stop(exc: MattekitError, settings: Settings, where: str = "") -> NoReturn:
+    """End the command for an error that is not about one input: a usage error (exit 2) for
+    options, else one error line and the exit code of `EXIT_CODES`."""
+    if isinstance(exc, OptionError):
+        raise usage_error(exc) from exc
+    if where:
+        fail_line(where, exc, settings.debug)
+    else:
+        if settings.debug:
+            traceback.print_exception(exc)
+        click.echo(f"mattekit: error: {exc}", err=True)
+    raise SystemExit(exit_code(exc))

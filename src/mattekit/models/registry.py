@@ -13,11 +13,13 @@ from pathlib import PurePosixPath
 from mattekit.errors import OptionError
 
 __all__ = [
-    "PipSource",
-    "NpmSource",
-    "UrlSource",
-    "ModelSpec",
     "MODELS",
+    "ModelSpec",
+    "NpmSource",
+    "PipSource",
+    "UrlSource",
+    "UserSource",
+    "all_specs",
     "get_spec",
 ]
 
@@ -62,7 +64,21 @@ class UrlSource:
         return f"upstream download {self.url}"
 
 
-Source = PipSource | NpmSource | UrlSource
+@dataclass(frozen=True)
+class UserSource:
+    """A model file a user added with `mattekit models add` (see `mattekit.models.user`).
+
+    Attributes:
+        path: the file it was copied from, as given when it was added.
+    """
+
+    path: str
+
+    def describe(self) -> str:
+        return f"user file {self.path}"
+
+
+Source = PipSource | NpmSource | UrlSource | UserSource
 
 
 @dataclass(frozen=True)
@@ -71,15 +87,18 @@ class ModelSpec:
 
     Attributes:
         name: kebab-case id used everywhere (CLI, API, cache folder).
-        task: "person", "subject" or "semantic".
+        task: "person", "subject" or "semantic" (user models: "person" or "subject").
         description: one line for `mattekit models list`.
-        license: SPDX id of the weights' license.
+        license: SPDX id of the weights' license ("unknown" for a user model unless given).
         source: where the weights ship.
         filename: the file as fetched (a .tflite is converted to ONNX once, at fetch time).
         sha256: sha256 of that file.
         size: its size in bytes.
         input_size: (height, width) the model takes.
         labels: class names for semantic models, index = class id.
+        mean, std: input normalisation per RGB channel, on values scaled to 0..1:
+            the model takes (rgb / 255 - mean) / std.
+        layout: "NHWC" (TFLite, TFJS) or "NCHW" (PyTorch exports).
     """
 
     name: str
@@ -92,6 +111,9 @@ class ModelSpec:
     size: int
     input_size: tuple[int, int]
     labels: tuple[str, ...] = ()
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    layout: str = "NHWC"
 
     @property
     def needs_conversion(self) -> bool:
@@ -126,9 +148,7 @@ MODELS: dict[str, ModelSpec] = {
             task="person",
             description="MediaPipe selfie segmentation, square 256x256 (person, fast)",
             license="Apache-2.0",
-            source=PipSource(
-                *_MEDIAPIPE, "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite"
-            ),
+            source=PipSource(*_MEDIAPIPE, "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite"),
             filename="selfie_segmentation.tflite",
             sha256="9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
             size=249505,
@@ -158,6 +178,8 @@ MODELS: dict[str, ModelSpec] = {
             sha256="7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a",
             size=44342436,
             input_size=(1024, 1024),
+            mean=(0.5, 0.5, 0.5),
+            layout="NCHW",
         ),
         ModelSpec(
             name="isnet-medium",
@@ -169,6 +191,8 @@ MODELS: dict[str, ModelSpec] = {
             sha256="b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
             size=88188479,
             input_size=(1024, 1024),
+            mean=(0.5, 0.5, 0.5),
+            layout="NCHW",
         ),
         ModelSpec(
             name="deeplabv3-voc",
@@ -184,22 +208,39 @@ MODELS: dict[str, ModelSpec] = {
             size=2779264,
             input_size=(257, 257),
             labels=VOC_LABELS,
+            mean=(0.5, 0.5, 0.5),
+            std=(0.5, 0.5, 0.5),
         ),
     )
 }
 
 
 def get_spec(name: str) -> ModelSpec:
-    """Return the card of model `name`.
+    """Return the card of model `name`: a built-in one, else a user model's.
 
     Raises:
         OptionError: no such model; the message suggests the closest name.
+        ModelError: `name` is a user model whose card file is damaged.
     """
-    try:
-        return MODELS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, MODELS, n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise OptionError(
-            f"unknown model '{name}'; known: {', '.join(MODELS)}.{hint}"
-        ) from None
+    spec = MODELS.get(name)
+    if spec is not None:
+        return spec
+    from mattekit.models import user  # user.py imports this module
+
+    spec = user.user_spec(name)
+    if spec is not None:
+        return spec
+    known = [*MODELS, *user.user_names()]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise OptionError(f"unknown model '{name}'; known: {', '.join(known)}.{hint}")
+
+
+def all_specs() -> list[ModelSpec]:
+    """Every model's card: the built-in ones (`MODELS`), then the user models by name.
+
+    User models whose card file is damaged are left out (`get_spec` names the problem).
+    """
+    from mattekit.models import user
+
+    return [*MODELS.values(), *user.user_models()]

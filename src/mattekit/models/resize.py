@@ -52,7 +52,7 @@ def resize_square_model(source: Path, target: Path, size: int) -> None:
 
 
 def _input_size(model: ModelProto) -> int:
-    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    dims = [int(d.dim_value) for d in model.graph.input[0].type.tensor_type.shape.dim]
     if len(dims) != 4 or dims[2] != dims[3] or dims[2] == 0:
         raise ModelError(f"expected a square NCHW input with fixed size, got dims {dims}")
     return dims[2]

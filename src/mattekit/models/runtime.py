@@ -22,7 +22,7 @@ from mattekit.errors import ModelError, OptionError
 if TYPE_CHECKING:
     import onnxruntime
 
-__all__ = ["DEVICES", "Session", "load_session", "resolve_device", "thread_count", "clear_cache"]
+__all__ = ["DEVICES", "Session", "clear_cache", "load_session", "resolve_device", "thread_count"]
 
 DEVICES: dict[str, str] = {
     "cpu": "CPUExecutionProvider",

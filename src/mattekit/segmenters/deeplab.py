@@ -19,12 +19,18 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit.stages.classes import VOC_CLASSES
 from mattekit.models import get_spec, load_model
-from mattekit.stages.refine import upsample_mask
-from mattekit.segmenters.base import resize_for_model
+from mattekit.segmenters.base import (
+    Mask,
+    SegmenterInfo,
+    StatelessSegmenter,
+    model_input,
+    resize_for_model,
+)
+from mattekit.stages.classes import VOC_CLASSES
+from mattekit.stages.refine import UpsampleMethod, upsample_mask
 
-__all__ = ["SemanticSegmenter", "ClassSegmenter", "tile_boxes"]
+__all__ = ["ClassSegmenter", "SemanticSegmenter", "tile_boxes"]
 
 _MODEL = "deeplabv3-voc"
 # Tile side as a fraction of the image's shorter side, and the least overlap between tiles.
@@ -53,13 +59,15 @@ def tile_boxes(height: int, width: int, fraction: float = _TILE_FRACTION) -> lis
 
 
 def _softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    e = np.asarray(np.exp(logits - logits.max(axis=-1, keepdims=True)), np.float32)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
 
 class SemanticSegmenter:
     """Per-pixel VOC class probabilities and class maps.
+
+    The model is loaded when it is built.
 
     Args:
         device: ONNX Runtime device; None for the default.
@@ -68,19 +76,17 @@ class SemanticSegmenter:
         refine: "guided" (edge-aware upsampling) or "bilinear".
     """
 
-    def __init__(self, device: str | None = None, *, tiles: bool = True, refine: str = "guided") -> None:
+    def __init__(
+        self, device: str | None = None, *, tiles: bool = True, refine: UpsampleMethod = "guided"
+    ) -> None:
         self.name = "deeplabv3" + ("+tiles" if tiles else "")
-        self._device = device
+        self._session = load_model(_MODEL, device)
+        self.provider = self._session.provider
         self._tiles = tiles
         self._refine = refine
 
     def _run(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        session = load_model(_MODEL, self._device)
-        height, width = get_spec(_MODEL).input_size
-        x = resize_for_model(rgb, height, width).astype(np.float32)
-        x *= 1.0 / 127.5
-        x -= 1.0
-        return _softmax(session.run(x[None])[0][0])
+        return _softmax(self._session.run(model_input(rgb, get_spec(_MODEL)))[0][0])
 
     def probabilities(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Class probabilities (h, w, 21) at the working resolution.
@@ -96,7 +102,7 @@ class SemanticSegmenter:
         scale = min(1.0, model_side / (_TILE_FRACTION * min(h, w)))
         sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
         small = resize_for_model(rgb, sh, sw)
-        total = cv2.resize(self._run(small), (sw, sh), interpolation=cv2.INTER_LINEAR)
+        total = np.asarray(cv2.resize(self._run(small), (sw, sh), interpolation=cv2.INTER_LINEAR), np.float32)
         count = np.ones((sh, sw, 1), np.float32)
         for y0, x0, side in tile_boxes(sh, sw):
             probs = self._run(small[y0 : y0 + side, x0 : x0 + side])
@@ -122,7 +128,7 @@ class SemanticSegmenter:
         if len(classes) == 1:
             return np.zeros(rgb.shape[:2], np.uint8)
         upsampled = np.stack([self._upsample(probs[..., c], rgb) for c in classes], axis=-1)
-        return np.asarray(classes, np.uint8)[upsampled.argmax(axis=-1)]
+        return np.asarray(np.asarray(classes, np.uint8)[upsampled.argmax(axis=-1)], np.uint8)
 
     def class_probability(self, rgb: NDArray[np.uint8], classes: frozenset[int]) -> NDArray[np.float32]:
         """Probability of the union of `classes` at the working resolution.
@@ -133,14 +139,14 @@ class SemanticSegmenter:
         probs = self.probabilities(rgb)
         if not classes.intersection(self.present(probs)):
             return np.zeros(probs.shape[:2], np.float32)
-        return np.clip(probs[..., sorted(classes)].sum(axis=-1), 0.0, 1.0)
+        return np.asarray(np.clip(probs[..., sorted(classes)].sum(axis=-1), 0.0, 1.0), np.float32)
 
     def class_mask(self, rgb: NDArray[np.uint8], classes: frozenset[int]) -> NDArray[np.float32]:
         """Soft mask of the union of `classes` at the image's size; all zero if none is present."""
         return self._upsample(self.class_probability(rgb, classes), rgb)
 
 
-class ClassSegmenter:
+class ClassSegmenter(StatelessSegmenter):
     """The Segmenter for a set of kept VOC classes.
 
     Args:
@@ -150,14 +156,14 @@ class ClassSegmenter:
 
     def __init__(self, classes: frozenset[int], semantic: SemanticSegmenter) -> None:
         names = "+".join(VOC_CLASSES[i] for i in sorted(classes))
-        self.name = f"{semantic.name}[{names}]"
+        self.info = SegmenterInfo(f"{semantic.name}[{names}]", (semantic.provider,), classes)
         self.classes = classes
         self._semantic = semantic
 
-    def predict(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def predict(self, rgb: NDArray[np.uint8]) -> Mask:
         """Probability of the kept classes at the working resolution (zero if none is present)."""
         return self._semantic.class_probability(rgb, self.classes)
 
-    def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def segment(self, rgb: NDArray[np.uint8]) -> Mask:
         """Mask of the kept classes at the frame's size (empty if none is present)."""
         return self._semantic.class_mask(rgb, self.classes)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from typing import Protocol
-
-from mattekit.stages.refine import upsample_mask
+from mattekit.segmenters.base import Mask, SegmenterInfo, StatelessSegmenter
 from mattekit.segmenters.isnet import ISNetSegmenter
+from mattekit.stages.refine import UpsampleMethod, upsample_mask
 
 __all__ = ["DetailSegmenter", "Prior", "combine_prior_and_detail"]
 
@@ -17,7 +18,10 @@ __all__ = ["DetailSegmenter", "Prior", "combine_prior_and_detail"]
 class Prior(Protocol):
     """A segmenter that also gives its raw, low-resolution probability map."""
 
-    name: str
+    @property
+    def info(self) -> SegmenterInfo:
+        """What the prior is and runs on."""
+        ...
 
     def predict(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         """The probability of the wanted subject, at the model's resolution."""
@@ -50,12 +54,12 @@ def combine_prior_and_detail(
     radius = max(1, round(margin * float(np.hypot(h, w))))
     region = (prior > 0.5).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    grown = cv2.dilate(region, kernel).astype(np.float32)
-    grown = cv2.blur(grown, (radius | 1, radius | 1))
-    return np.minimum(0.5 * (prior + detail), grown)
+    grown = np.asarray(cv2.dilate(region, kernel), np.float32)
+    grown = np.asarray(cv2.blur(grown, (radius | 1, radius | 1)), np.float32)
+    return np.asarray(np.minimum(0.5 * (prior + detail), grown), np.float32)
 
 
-class DetailSegmenter:
+class DetailSegmenter(StatelessSegmenter):
     """A prior (which subject: the selfie person model, or kept DeepLab classes) combined
     with IS-Net detail (where its edges are).
 
@@ -65,19 +69,19 @@ class DetailSegmenter:
         upsample: "guided" (edge-aware) or "bilinear".
     """
 
-    def __init__(self, prior: Prior, detail: ISNetSegmenter, *, upsample: str = "guided") -> None:
-        self.name = f"{prior.name}+{detail.name}"
-        self.classes: frozenset[int] | None = getattr(prior, "classes", None)
+    def __init__(self, prior: Prior, detail: ISNetSegmenter, *, upsample: UpsampleMethod = "guided") -> None:
+        providers = tuple(dict.fromkeys(prior.info.providers + detail.info.providers))
+        self.info = SegmenterInfo(f"{prior.info.name}+{detail.info.name}", providers, prior.info.classes)
         self._prior = prior
         self._detail = detail
         self._upsample = upsample
 
-    def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def segment(self, rgb: NDArray[np.uint8]) -> Mask:
         """Subject mask at the frame's size."""
         prior = self._prior.predict(rgb)
         if not prior.any():  # nothing of the subject (e.g. no kept class): skip IS-Net
             return np.zeros(rgb.shape[:2], np.float32)
         small = self._detail.predict(rgb)
         size = small.shape[1], small.shape[0]
-        combined = combine_prior_and_detail(cv2.resize(prior, size), small)
+        combined = combine_prior_and_detail(np.asarray(cv2.resize(prior, size), np.float32), small)
         return upsample_mask(combined, rgb, method=self._upsample)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from mattekit.errors import OptionError
-from mattekit.segmenters.base import Segmenter
+from mattekit.segmenters.base import Mask, MaskStep, Segmenter
 
 __all__ = ["InstanceSegmenter", "parse_instance", "ranked_pieces", "select_instance"]
 
@@ -34,8 +36,9 @@ def parse_instance(which: str | int) -> int:
 def ranked_pieces(solid: NDArray[np.bool_] | NDArray[np.uint8]) -> tuple[NDArray[np.int32], list[int]]:
     """Connected pieces (8-connected) of a binary mask: the label image, and the labels of the
     pieces that count as objects, largest first (pieces under 5% of the largest do not)."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(solid.astype(np.uint8), connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    _, found, stats, _ = cv2.connectedComponentsWithStats(solid.astype(np.uint8), connectivity=8)
+    labels = np.asarray(found, np.int32)
+    areas = np.asarray(stats)[1:, cv2.CC_STAT_AREA]
     if areas.size == 0:
         return labels, []
     order = np.argsort(-areas, kind="stable")
@@ -59,7 +62,7 @@ def select_instance(mask: NDArray[np.float32], rank: int) -> NDArray[np.float32]
     return np.where(near, mask, 0.0).astype(np.float32)
 
 
-class InstanceSegmenter:
+class InstanceSegmenter(MaskStep):
     """Wraps a segmenter and keeps only one of the objects it finds.
 
     Args:
@@ -68,11 +71,10 @@ class InstanceSegmenter:
     """
 
     def __init__(self, inner: Segmenter, rank: int) -> None:
-        self.name = f"{inner.name}#{rank}"
+        super().__init__(inner)
+        self.info = replace(inner.info, name=f"{inner.info.name}#{rank}", instance=rank)
         self.rank = rank
-        self.classes = getattr(inner, "classes", None)
-        self._inner = inner
 
-    def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Mask of the chosen object at the frame's size."""
-        return select_instance(self._inner.segment(rgb), self.rank)
+    def apply(self, rgb: NDArray[np.uint8], mask: Mask) -> Mask:
+        """Mask of the chosen object."""
+        return select_instance(mask, self.rank)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 
-from mattekit.segmenters.base import Segmenter
+from mattekit.segmenters.base import Mask, MaskStep, Segmenter
+from mattekit.stages.matting import matte
 
 __all__ = ["MattingSegmenter"]
 
 
-class MattingSegmenter:
+class MattingSegmenter(MaskStep):
     """Wraps a segmenter and re-solves its mask's edge band by alpha matting
     (`mattekit.stages.matting.matte` on a trimap built from the mask).
 
@@ -19,13 +22,9 @@ class MattingSegmenter:
     """
 
     def __init__(self, inner: Segmenter) -> None:
-        self.name = f"{inner.name}+matting"
-        self.classes = getattr(inner, "classes", None)
-        self.rank = getattr(inner, "rank", None)
-        self._inner = inner
+        super().__init__(inner)
+        self.info = replace(inner.info, name=f"{inner.info.name}+matting")
 
-    def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Mask at the frame's size with its edge band matted."""
-        from mattekit.stages.matting import matte
-
-        return matte(rgb, self._inner.segment(rgb))
+    def apply(self, rgb: NDArray[np.uint8], mask: Mask) -> Mask:
+        """The mask with its edge band matted."""
+        return matte(rgb, mask)

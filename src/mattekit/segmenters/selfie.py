@@ -6,41 +6,40 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mattekit.models import get_spec, load_model
-from mattekit.stages.refine import upsample_mask
-from mattekit.segmenters.base import resize_for_model
+from mattekit.segmenters.base import Mask, SegmenterInfo, StatelessSegmenter, model_input
+from mattekit.stages.refine import UpsampleMethod, upsample_mask
 
 __all__ = ["SelfieSegmenter"]
 
 # Frames at least this much wider than tall use the 256x144 landscape model, which was trained
 # for 16:9 video; everything else uses the square 256x256 model.
 _LANDSCAPE_ASPECT = 1.5
+_SQUARE, _LANDSCAPE = "selfie", "selfie-landscape"
 
 
-class SelfieSegmenter:
+class SelfieSegmenter(StatelessSegmenter):
     """Person probability from the selfie model, upsampled along the image's edges.
+
+    Both the square and the landscape model are loaded when it is built.
 
     Args:
         device: ONNX Runtime device ("cpu", "cuda", ...); None for the default.
         refine: "guided" (edge-aware upsampling, the default) or "bilinear".
     """
 
-    name = "selfie"
-
-    def __init__(self, device: str | None = None, *, refine: str = "guided") -> None:
-        self._device = device
+    def __init__(self, device: str | None = None, *, refine: UpsampleMethod = "guided") -> None:
+        self._sessions = {name: load_model(name, device) for name in (_SQUARE, _LANDSCAPE)}
         self._refine = refine
+        providers = tuple(dict.fromkeys(s.provider for s in self._sessions.values()))
+        self.info = SegmenterInfo("selfie", providers)
 
-    def predict(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def predict(self, rgb: NDArray[np.uint8]) -> Mask:
         """The model's raw probability map at its own input size."""
         h, w = rgb.shape[:2]
-        name = "selfie-landscape" if w >= _LANDSCAPE_ASPECT * h else "selfie"
-        session = load_model(name, self._device)
-        height, width = get_spec(name).input_size
-        small = resize_for_model(rgb, height, width)
-        x = (small.astype(np.float32) * (1.0 / 255.0))[None]
-        return session.run(x)[0][0, :, :, 0]
+        name = _LANDSCAPE if w >= _LANDSCAPE_ASPECT * h else _SQUARE
+        output = self._sessions[name].run(model_input(rgb, get_spec(name)))[0]
+        return np.asarray(output[0, :, :, 0], np.float32)
 
-    def segment(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def segment(self, rgb: NDArray[np.uint8]) -> Mask:
         """Person mask at the frame's size."""
         return upsample_mask(self.predict(rgb), rgb, method=self._refine)
-

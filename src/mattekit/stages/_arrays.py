@@ -50,15 +50,12 @@ def check_image(image: object, name: str = "image", *, channels: int = 3, hint: 
     ):
         mode = "RGBA" if channels == 4 else "RGB"
         raise InputError(
-            f"{name} must be an {mode} uint8 array of shape (H, W, {channels}), "
-            f"got {describe(image)}{hint}"
+            f"{name} must be an {mode} uint8 array of shape (H, W, {channels}), got {describe(image)}{hint}"
         )
     return image
 
 
-def check_mask(
-    mask: object, name: str = "alpha", shape: tuple[int, int] | None = None
-) -> FloatArray:
+def check_mask(mask: object, name: str = "alpha", shape: tuple[int, int] | None = None) -> FloatArray:
     """Return `mask` as float32 (H, W), checking its shape against `shape` when given."""
     if not isinstance(mask, np.ndarray):
         raise InputError(f"{name} must be a float32 array of shape (H, W), got {describe(mask)}")
@@ -89,11 +86,7 @@ def number(value: object) -> float | None:
 
 def is_count(value: object, least: int) -> bool:
     """Whether `value` is an integer (not a bool) >= least."""
-    return (
-        isinstance(value, (int, np.integer))
-        and not isinstance(value, bool)
-        and bool(value >= least)
-    )
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value >= least)
 
 
 # --------------------------------------------------------------------------- colours
@@ -114,9 +107,7 @@ def check_color(color: object) -> Color:
         and all(isinstance(c, (int, np.integer)) and 0 <= c <= 255 for c in color)
     ):
         return (int(color[0]), int(color[1]), int(color[2]))
-    raise OptionError(
-        f"colour must be a name, a hex code or three integers in 0..255, got {color!r}"
-    )
+    raise OptionError(f"colour must be a name, a hex code or three integers in 0..255, got {color!r}")
 
 
 def parse_color(text: str) -> Color:
@@ -129,18 +120,14 @@ def parse_color(text: str) -> Color:
         (30, 144, 255)
     """
     if not isinstance(text, str):
-        raise OptionError(
-            f"colour must be text like 'white' or '#00ff00', got {type(text).__name__}"
-        )
+        raise OptionError(f"colour must be text like 'white' or '#00ff00', got {type(text).__name__}")
     key = text.strip().lower()
     if HEX.fullmatch(key) or key in ImageColor.colormap:
         r, g, b = ImageColor.getrgb(key)[:3]
         return (r, g, b)
     close = difflib.get_close_matches(key, list(ImageColor.colormap), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise OptionError(
-        f"unknown colour '{text}'{hint}; use a name like 'white' or a hex code like '#00ff00'"
-    )
+    raise OptionError(f"unknown colour '{text}'{hint}; use a name like 'white' or a hex code like '#00ff00'")
 
 
 # --------------------------------------------------------------------------- conversion
@@ -177,7 +164,7 @@ def tile_rects(
         # Runs of consecutive active tiles: starts where the row steps 0->1, stops where 1->0.
         edges = np.flatnonzero(np.diff(row, prepend=0, append=0))
         y0, y1 = int(ty) * tile, min(height, (int(ty) + 1) * tile)
-        for start, stop in zip(edges[::2], edges[1::2]):
+        for start, stop in zip(edges[::2], edges[1::2], strict=True):
             yield y0, y1, int(start) * tile, min(width, int(stop) * tile)
 
 

@@ -86,9 +86,11 @@ def parse_classes(names: str | Iterable[str]) -> tuple[int, ...]:
     Raises:
         OptionError: an unknown class, or no class at all.
     """
-    items = names.split(",") if isinstance(names, str) else [
-        part for name in names for part in str(name).split(",")
-    ]
+    items = (
+        names.split(",")
+        if isinstance(names, str)
+        else [part for name in names for part in str(name).split(",")]
+    )
     indices: list[int] = []
     for item in items:
         if item.strip():

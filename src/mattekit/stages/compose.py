@@ -19,11 +19,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.errors import InputError, OptionError
 from mattekit.stages import _arrays
 from mattekit.stages._arrays import ByteArray, Color, FloatArray
-from mattekit.errors import InputError, OptionError
 
 __all__ = [
+    "cover",
     "cutout",
     "estimate_foreground",
     "mask_to_l8",
@@ -68,9 +69,7 @@ def _inputs(
 # --------------------------------------------------------------------------- blending
 
 
-def _blend(
-    fg: ByteArray, alpha: FloatArray, background: Callable[[int, int], NDArray[Any]]
-) -> ByteArray:
+def _blend(fg: ByteArray, alpha: FloatArray, background: Callable[[int, int], NDArray[Any]]) -> ByteArray:
     """``bg + (fg - bg) * alpha``, rounded once; `background(y0, y1)` gives rows y0..y1-1.
 
     The background rows may be uint8 or float32, shape (y1 - y0, W, 3).
@@ -180,7 +179,7 @@ def over_color(
     return _blend(fg, a, lambda y0, y1: strip[: y1 - y0])
 
 
-def _cover(background: ByteArray, width: int, height: int) -> ByteArray:
+def cover(background: ByteArray, width: int, height: int) -> ByteArray:
     """Scale `background` to cover (width, height), keeping its aspect, and crop the centre."""
     bh, bw = background.shape[:2]
     scale = max(width / bw, height / bh)
@@ -225,7 +224,7 @@ def over_image(
         [50, 50, 50]
     """
     _, a, fg = _inputs(image, alpha, foreground)
-    bg = _cover(_arrays.check_image(background, "background"), a.shape[1], a.shape[0])
+    bg = cover(_arrays.check_image(background, "background"), a.shape[1], a.shape[0])
     return _blend(fg, a, lambda y0, y1: bg[y0:y1])
 
 
@@ -292,9 +291,7 @@ def over_blur(
 # --------------------------------------------------------------------------- foreground
 
 
-def _fg_blur_small(
-    image: ByteArray, alpha: FloatArray, radius: int
-) -> tuple[int, FloatArray, FloatArray]:
+def _fg_blur_small(image: ByteArray, alpha: FloatArray, radius: int) -> tuple[int, FloatArray, FloatArray]:
     """The first, wide pass of blur fusion at reduced resolution: f, blurred F and B (0..255).
 
     A box this wide is smooth, so it is taken at 1/f of the size (f a power of two, about
@@ -314,9 +311,7 @@ def _fg_blur_small(
     return f, np.asarray(blur_f, np.float32), np.asarray(blur_b, np.float32)
 
 
-def _fuse(
-    image: FloatArray, alpha: FloatArray, blur_f: FloatArray, blur_b: FloatArray
-) -> FloatArray:
+def _fuse(image: FloatArray, alpha: FloatArray, blur_f: FloatArray, blur_b: FloatArray) -> FloatArray:
     """One blur-fusion update, ``F = F_blur + a (I - a F_blur - (1 - a) B_blur)``, clipped.
 
     `alpha` is (H, W, 3), the mask repeated per channel: broadcasting a (H, W, 1) array is

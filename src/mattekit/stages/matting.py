@@ -31,9 +31,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.errors import InputError, OptionError
 from mattekit.stages import _arrays
 from mattekit.stages._arrays import ByteArray, FloatArray
-from mattekit.errors import InputError, OptionError
 
 __all__ = ["build_trimap", "matte"]
 
@@ -147,9 +147,7 @@ class _Tiles:
         spare: the spare cell's flat index.
     """
 
-    def __init__(
-        self, active: NDArray[np.bool_], tile: int, halo: int, grid_w: int, spare: int
-    ) -> None:
+    def __init__(self, active: NDArray[np.bool_], tile: int, halo: int, grid_w: int, spare: int) -> None:
         ty, tx = np.nonzero(active)
         n = len(ty)
         cols = max(1, math.ceil(math.sqrt(n)))
@@ -167,9 +165,7 @@ class _Tiles:
         index = yy[:, :, None] * grid_w + xx[:, None, :]  # (slots, p, p)
         index = index.reshape(rows, cols, p, p).transpose(0, 2, 1, 3)
         self.shape = (rows, p, cols, p)
-        self.pad_index: NDArray[np.intp] = np.ascontiguousarray(
-            index.reshape(rows * p, cols * p), np.intp
-        )
+        self.pad_index: NDArray[np.intp] = np.ascontiguousarray(index.reshape(rows * p, cols * p), np.intp)
         self.real = np.broadcast_to(real.reshape(rows, 1, cols, 1), (rows, tile, cols, tile))
         core = index[:, halo : halo + tile, :, halo : halo + tile]
         self.core_index: NDArray[np.intp] = np.ascontiguousarray(core, np.intp)
@@ -354,9 +350,7 @@ def _dot(a: Array, b: Array) -> float:
     return float(np.sum(a * b, dtype=np.float64))
 
 
-def _solve(
-    mosaic: _Mosaic, known: FloatArray, prior: FloatArray, weight: float, iterations: int
-) -> Array:
+def _solve(mosaic: _Mosaic, known: FloatArray, prior: FloatArray, weight: float, iterations: int) -> Array:
     """Minimise alpha' L alpha + weight * |w| * |alpha - prior|^2 over the unknown pixels.
 
     Args:
@@ -424,7 +418,7 @@ def _linear_model(mosaic: _Mosaic, alpha: Array) -> tuple[FloatArray, FloatArray
     offset = lap.box_sum(bias) / count
     coef = []
     plane = np.zeros_like(alpha)
-    for a, shift in zip((ar, ag, ab), mosaic.shift):
+    for a, shift in zip((ar, ag, ab), mosaic.shift, strict=True):
         mean_a = lap.box_sum(a) / count
         # The guide was shifted by each tile's mean colour: b = b' - A . shift.
         offset -= (mean_a.reshape(tiles.shape) * shift).reshape(offset.shape)

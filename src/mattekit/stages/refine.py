@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.errors import InputError, OptionError
 from mattekit.stages import _arrays
 from mattekit.stages._arrays import FloatArray
-from mattekit.errors import InputError, OptionError
 
 __all__ = [
     "dilate",
@@ -233,9 +233,7 @@ def _work_factor(mask_shape: tuple[int, int], image_shape: tuple[int, int]) -> i
     the people photos of the evaluation set (DeepLab 257x257 masks) and on synthetic scenes,
     half the mask's pixel count did as well as the full count or better, at half the cost.
     """
-    ratio = math.sqrt(
-        image_shape[0] * image_shape[1] / (_WORK_PIXELS * mask_shape[0] * mask_shape[1])
-    )
+    ratio = math.sqrt(image_shape[0] * image_shape[1] / (_WORK_PIXELS * mask_shape[0] * mask_shape[1]))
     return 1 if ratio < 1.5 else 2 ** round(math.log2(ratio))
 
 
@@ -303,9 +301,7 @@ def upsample_mask(
 
     # Quiet tiles (tiny A): the upsampled working output is within half an 8-bit level of
     # A.I + b there, and costs a single-channel resize.
-    out = np.asarray(
-        cv2.resize(q_small, (ww * k, wh * k), interpolation=cv2.INTER_LINEAR), np.float32
-    )
+    out = np.asarray(cv2.resize(q_small, (ww * k, wh * k), interpolation=cv2.INTER_LINEAR), np.float32)
     if out.shape != (h, w):
         out = np.ascontiguousarray(out[:h, :w])
     quiet = cv2.inRange(a, (-_A_QUIET,) * 3, (_A_QUIET,) * 3)

@@ -24,13 +24,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.errors import InputError, OptionError
 from mattekit.stages import _arrays
 from mattekit.stages._arrays import ByteArray, Color, FloatArray
-from mattekit.errors import InputError, OptionError
 
 __all__ = [
     "add_outline",
     "add_shadow",
+    "check_margin",
+    "check_sticker_options",
     "crop_to_subject",
     "make_sticker",
     "over",
@@ -80,9 +82,7 @@ def _alpha(rgba: ByteArray) -> ByteArray:
 def _check_threshold(threshold: object) -> float:
     number = _arrays.number(threshold)
     if number is None or not 0 <= number < 1:
-        raise OptionError(
-            f"threshold must be a fraction of full opacity in [0, 1), got {threshold!r}"
-        )
+        raise OptionError(f"threshold must be a fraction of full opacity in [0, 1), got {threshold!r}")
     return number
 
 
@@ -107,8 +107,7 @@ def _check_offset(offset: object) -> tuple[int, int]:
         if dx is not None and dy is not None and max(abs(dx), abs(dy)) <= _MAX_PX:
             return (dx, dy)
     raise OptionError(
-        f"shadow offset must be two integers (dx, dy) in -{_MAX_PX}..{_MAX_PX} pixels, "
-        f"got {offset!r}"
+        f"shadow offset must be two integers (dx, dy) in -{_MAX_PX}..{_MAX_PX} pixels, got {offset!r}"
     )
 
 
@@ -132,6 +131,22 @@ def _parse_margin(margin: object) -> tuple[float, bool]:
         f"margin must be pixels >= 0 (16 or '16px') or a percentage of the subject's longer "
         f"side ('5%'), got {margin!r}"
     )
+
+
+def check_margin(margin: object) -> None:
+    """Raise OptionError unless `margin` is pixels (16, "16px") or a percentage ("5%")."""
+    _parse_margin(margin)
+
+
+def check_sticker_options(margin: object, outline: object, outline_color: object) -> None:
+    """Check a sticker's margin, outline width and outline colour before any image is made.
+
+    Raises:
+        OptionError: one of them is bad; the message names it.
+    """
+    _parse_margin(margin)
+    _check_range(outline, "outline width (pixels)", _MAX_PX)
+    _arrays.check_color(outline_color)
 
 
 def _margin_px(margin: object, box: Box | None) -> int:
@@ -216,9 +231,7 @@ def over(front: NDArray[np.uint8], back: NDArray[np.uint8]) -> ByteArray:
 # --------------------------------------------------------------------------- cropping
 
 
-def subject_box(
-    alpha: NDArray[np.uint8] | NDArray[np.floating], threshold: float = _THRESHOLD
-) -> Box | None:
+def subject_box(alpha: NDArray[np.uint8] | NDArray[np.floating], threshold: float = _THRESHOLD) -> Box | None:
     """The bounding box of the pixels more opaque than `threshold`.
 
     Args:
@@ -248,8 +261,7 @@ def subject_box(
         or not (alpha.dtype == np.uint8 or alpha.dtype.kind == "f")
     ):
         raise InputError(
-            f"alpha must be uint8 (H, W) in 0..255 or float (H, W) in [0, 1], "
-            f"got {_arrays.describe(alpha)}"
+            f"alpha must be uint8 (H, W) in 0..255 or float (H, W) in [0, 1], got {_arrays.describe(alpha)}"
         )
     if alpha.dtype == np.uint8:
         # a / 255 > t  <=>  a > floor(255 t) for whole a.
@@ -347,9 +359,7 @@ def _outline_alpha(a8: ByteArray, width: float) -> ByteArray:
     return out
 
 
-def add_outline(
-    rgba: NDArray[np.uint8], width: float, color: Color | str = (255, 255, 255)
-) -> ByteArray:
+def add_outline(rgba: NDArray[np.uint8], width: float, color: Color | str = (255, 255, 255)) -> ByteArray:
     """Draw a solid outline `width` pixels wide around the subject, behind it.
 
     The outline follows the subject's shape (its pixels at least half opaque) at an exact
@@ -514,9 +524,7 @@ def make_sticker(
     """
     img = _check_rgba(rgba)
     # Check every option before any work, so a bad one fails the same way for any image.
-    _parse_margin(margin)
-    _check_range(outline, "outline width (pixels)", _MAX_PX)
-    _arrays.check_color(outline_color)
+    check_sticker_options(margin, outline, outline_color)
     if shadow_offset is not None:
         _check_offset(shadow_offset)
     if shadow_blur is not None:

@@ -1,0 +1,163 @@
+"""The level table: subject kind x quality -> which models run, at which sizes, fused how.
+
+| subject | fast             | balanced                           | accurate                                |
+|---------|------------------|------------------------------------|-----------------------------------------|
+| person  | selfie           | selfie + isnet-medium@512, mean    | selfie + isnet-medium@768+1024, mean    |
+| auto    | isnet-medium@512 | isnet-medium@768                   | isnet-medium@768+1024 (multi-scale)     |
+| classes | deeplabv3        | deeplabv3+tiles + isnet-medium@512 | deeplabv3+tiles + isnet-medium@768+1024 |
+
+Classes: DeepLab says which pixels belong to the kept classes, IS-Net where their edges are
+(as the selfie model and IS-Net do for people). Every level upsamples the model's mask to
+the source size with a guided filter. The sizes were chosen by measurement on
+../shared/eval (see the README's level table): IS-Net falls apart below 512 px on people
+(IoU 0.47 at 320), 768 px matches 1024 px, and the mean of 768 and 1024 beats either alone.
+
+A new model family is a model card, one small segmenter module, and a builder in
+`_FAMILIES`; a new level is a row in `LEVELS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mattekit.errors import OptionError
+from mattekit.models import get_spec
+from mattekit.segmenters.base import Segmenter
+from mattekit.segmenters.card import CardSegmenter
+from mattekit.segmenters.deeplab import ClassSegmenter, SemanticSegmenter
+from mattekit.segmenters.fusion import DetailSegmenter
+from mattekit.segmenters.instances import InstanceSegmenter
+from mattekit.segmenters.isnet import ISNetSegmenter
+from mattekit.segmenters.matted import MattingSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.stages.refine import UpsampleMethod
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "QUALITIES",
+    "REFINES",
+    "Level",
+    "build_segmenter",
+    "build_semantic",
+]
+
+QUALITIES = ("fast", "balanced", "accurate")
+"""Speed/quality levels, fastest first."""
+
+KINDS = ("person", "auto", "classes")
+"""Subject kinds: people, any salient subject, or Pascal VOC classes."""
+
+REFINES = ("none", "guided", "matting")
+"""Edge refinement: bilinear upscaling, guided (edge-aware) upsampling, or alpha matting."""
+
+DETAIL_MODEL = "isnet-medium"
+
+
+@dataclass(frozen=True)
+class Level:
+    """One row of the level table.
+
+    Attributes:
+        family: the model family that finds the subject: "selfie", "isnet" or "deeplab".
+        sizes: IS-Net inference sizes when the family is "isnet" (several: averaged).
+        tiles: DeepLab also runs on overlapping tiles.
+        detail: IS-Net sizes whose mask is fused with the family's as edge detail
+            (empty: none).
+        refine: the default edge refinement.
+    """
+
+    family: str
+    sizes: tuple[int, ...] = ()
+    tiles: bool = False
+    detail: tuple[int, ...] = ()
+    refine: str = "guided"
+
+
+LEVELS: dict[tuple[str, str], Level] = {
+    ("person", "fast"): Level("selfie"),
+    ("person", "balanced"): Level("selfie", detail=(512,)),
+    ("person", "accurate"): Level("selfie", detail=(768, 1024)),
+    ("auto", "fast"): Level("isnet", sizes=(512,)),
+    ("auto", "balanced"): Level("isnet", sizes=(768,)),
+    ("auto", "accurate"): Level("isnet", sizes=(768, 1024)),
+    ("classes", "fast"): Level("deeplab"),
+    ("classes", "balanced"): Level("deeplab", tiles=True, detail=(512,)),
+    ("classes", "accurate"): Level("deeplab", tiles=True, detail=(768, 1024)),
+}
+
+# family -> builder(level, device, upsample, kept classes) of the subject segmenter; each
+# must also offer `predict` (the raw map) when a level fuses it with IS-Net detail.
+_Builder = Callable[[Level, "str | None", UpsampleMethod, "frozenset[int] | None"], Segmenter]
+_FAMILIES: dict[str, _Builder] = {
+    "selfie": lambda level, device, upsample, _: SelfieSegmenter(device, refine=upsample),
+    "isnet": lambda level, device, upsample, _: ISNetSegmenter(
+        DETAIL_MODEL, level.sizes, device, refine=upsample
+    ),
+    "deeplab": lambda level, device, upsample, classes: ClassSegmenter(
+        classes or frozenset(), SemanticSegmenter(device, tiles=level.tiles, refine=upsample)
+    ),
+}
+
+
+def build_segmenter(
+    kind: str,
+    quality: str,
+    *,
+    classes: frozenset[int] | None = None,
+    refine: str | None = None,
+    instance: int | None = None,
+    model: str | None = None,
+    device: str | None = None,
+) -> Segmenter:
+    """Build (and load every model of) the segmenter for a subject kind at a quality level.
+
+    Args:
+        kind: "person", "auto" or "classes" (see `KINDS`).
+        quality: see `QUALITIES`.
+        classes: the VOC class indices to keep, for kind "classes".
+        refine: see `REFINES`; None for the level's default.
+        instance: keep only the N-th largest object (1 = the largest); None for all.
+        model: a model card's name that runs in place of the level's models (a built-in or
+            a user model added with `mattekit models add`); None for the level's.
+        device: ONNX Runtime device; None for the default.
+
+    Raises:
+        OptionError: an unknown kind, quality or refinement, or a model that cannot serve.
+        ModelError: a model is missing and cannot be fetched, or fails to load.
+    """
+    level = LEVELS[(kind, quality)]
+    refine = refine or level.refine
+    upsample: UpsampleMethod = "bilinear" if refine == "none" else "guided"
+    segmenter: Segmenter
+    if model is not None:
+        segmenter = _card_segmenter(model, kind, device, upsample)
+    else:
+        segmenter = _FAMILIES[level.family](level, device, upsample, classes)
+        if level.detail:
+            detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device)
+            segmenter = DetailSegmenter(segmenter, detail, upsample=upsample)  # type: ignore[arg-type]
+    if instance is not None:
+        segmenter = InstanceSegmenter(segmenter, instance)
+    if refine == "matting":
+        segmenter = MattingSegmenter(segmenter)
+    return segmenter
+
+
+def _card_segmenter(model: str, kind: str, device: str | None, upsample: UpsampleMethod) -> Segmenter:
+    spec = get_spec(model)
+    if kind == "classes":
+        raise OptionError(
+            f"model: '{model}' cannot be combined with VOC classes; classes always use "
+            "the deeplabv3-voc model"
+        )
+    if spec.task not in ("person", "subject"):
+        raise OptionError(f"model: '{model}' is a {spec.task} model; use one whose task is person or subject")
+    return CardSegmenter(spec, device, refine=upsample)
+
+
+def build_semantic(quality: str, device: str | None = None) -> SemanticSegmenter:
+    """The VOC class model at a level: "fast" runs it on the whole photo once, the others
+    also on overlapping tiles."""
+    return SemanticSegmenter(device, tiles=LEVELS[("classes", quality)].tiles)
