@@ -9,7 +9,8 @@ import pytest
 from evalset import EVAL
 from mattekit import segment
 from mattekit.errors import OptionError
-from mattekit.segmenters.instances import parse_instance, select_instance
+from mattekit.segmenters.instances import parse_instance
+from mattekit.stages.pieces import select_instance
 
 
 def _two_discs() -> np.ndarray:

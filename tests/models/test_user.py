@@ -433,3 +433,29 @@ def test_cli_missing_file_is_one_line_exit_1(root: Path, runner: CliRunner, tmp_
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert result.stderr == f"mattekit: error: {file}: no such file to add as model 'my-model'\n"
+
+
+@pytest.mark.models
+def test_model_option_runs_the_user_model(root: Path, runner: CliRunner, tmp_path: Path) -> None:
+    from mattekit import RemoveOptions, Remover
+
+    _add_selfie()
+    photo = EXAMPLES / "astronaut.jpg"
+    user = Remover(RemoveOptions(model="my-selfie", quality="fast"))
+    assert user.info.name == "my-selfie"
+    builtin = Remover(RemoveOptions(model="selfie", quality="fast")).segment(photo).mask
+    assert np.abs(user.segment(photo).mask - builtin).max() < 1e-6
+    out = tmp_path / "cut.png"
+    result = runner.invoke(cli, ["remove", str(photo), "--model", "my-selfie", "-Q", "fast", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    alpha = np.asarray(Image.open(out))[..., 3]
+    assert np.abs(alpha.astype(int) - np.round(builtin * 255)).max() <= 1
+    result = runner.invoke(cli, ["remove", str(photo), "--model", "deeplabv3-voc"])
+    assert result.exit_code == 2
+    assert (
+        "--model: 'deeplabv3-voc' is a semantic model; use one whose task is person or subject"
+        in result.stderr
+    )
+    result = runner.invoke(cli, ["remove", str(photo), "--model", "my-selfy"])
+    assert result.exit_code == 2 and "--model: unknown model 'my-selfy'" in result.stderr
+    assert "Did you mean 'my-selfie'?" in result.stderr

@@ -31,14 +31,9 @@ def models_list(verbose: bool) -> None:
             click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
                        f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip
     if verbose:
-        import onnxruntime
+        from mattekit.models.runtime import describe_runtime
 
-        from mattekit.models.runtime import DEVICES, resolve_device, thread_count
-
-        available = onnxruntime.get_available_providers()
-        have = [d for d, p in DEVICES.items() if p in available]
-        click.echo(f"onnxruntime {onnxruntime.__version__}; devices here: {', '.join(have)}; "
-                   f"selected: {resolve_device()} ({DEVICES[resolve_device()]}); threads: {thread_count()}")  # fmt: skip
+        click.echo(describe_runtime())
 
 
 def _model_names(names: tuple[str, ...], all_: bool) -> list[str]:

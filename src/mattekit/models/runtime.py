@@ -22,7 +22,15 @@ from mattekit.errors import ModelError, OptionError
 if TYPE_CHECKING:
     import onnxruntime
 
-__all__ = ["DEVICES", "Session", "clear_cache", "load_session", "resolve_device", "thread_count"]
+__all__ = [
+    "DEVICES",
+    "Session",
+    "clear_cache",
+    "describe_runtime",
+    "load_session",
+    "resolve_device",
+    "thread_count",
+]
 
 DEVICES: dict[str, str] = {
     "cpu": "CPUExecutionProvider",
@@ -52,6 +60,20 @@ def resolve_device(device: str | None = None) -> str:
     if name not in DEVICES:
         raise OptionError(f"unknown device '{name}'; choose one of: {', '.join(DEVICES)}")
     return name
+
+
+def describe_runtime() -> str:
+    """One line: the onnxruntime version, the devices this build offers, the selected one,
+    and the thread count (for `mattekit models list --verbose` and bug reports)."""
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    have = ", ".join(d for d, p in DEVICES.items() if p in available)
+    chosen = resolve_device()
+    return (
+        f"onnxruntime {ort.__version__}; devices here: {have}; "
+        f"selected: {chosen} ({DEVICES[chosen]}); threads: {thread_count()}"
+    )
 
 
 def thread_count() -> int:

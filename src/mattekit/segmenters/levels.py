@@ -146,14 +146,20 @@ def build_segmenter(
 
 
 def _card_segmenter(model: str, kind: str, device: str | None, upsample: UpsampleMethod) -> Segmenter:
-    spec = get_spec(model)
+    try:
+        spec = get_spec(model)
+    except OptionError as exc:
+        raise OptionError(f"model: {exc}", "model") from None
     if kind == "classes":
         raise OptionError(
-            f"model: '{model}' cannot be combined with VOC classes; classes always use "
-            "the deeplabv3-voc model"
+            f"model: '{model}' cannot be combined with VOC classes; classes always use the "
+            "deeplabv3-voc model",
+            "model",
         )
     if spec.task not in ("person", "subject"):
-        raise OptionError(f"model: '{model}' is a {spec.task} model; use one whose task is person or subject")
+        raise OptionError(
+            f"model: '{model}' is a {spec.task} model; use one whose task is person or subject", "model"
+        )
     return CardSegmenter(spec, device, refine=upsample)
 
 

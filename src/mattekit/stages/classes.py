@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from mattekit.errors import OptionError
 from mattekit.models.registry import VOC_LABELS
+from mattekit.stages.pieces import ranked_pieces
 
 __all__ = [
     "VOC_CLASSES",
@@ -176,8 +177,6 @@ def class_report(class_map: NDArray[np.uint8], min_share: float = 0.0) -> list[C
         class_map: HxW class indices (as `SemanticSegmenter.class_map` returns).
         min_share: leave out classes covering less than this fraction of the pixels.
     """
-    from mattekit.segmenters.instances import ranked_pieces
-
     counts = np.bincount(class_map.ravel(), minlength=len(VOC_CLASSES))
     total = class_map.size
     found = []
