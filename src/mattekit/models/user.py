@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from mattekit.errors import ModelError, OptionError
 from mattekit.models.fetch import cache_home
 from mattekit.models.registry import MODELS, ModelSpec, UserSource
@@ -379,6 +377,8 @@ def _locked(name: str) -> Iterator[None]:
     """The same lock file as `mattekit.models.fetch` takes for the model's folder."""
     root = user_root()
     root.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock  # only when the store is written
+
     with FileLock(str(root / f".{name}.lock")):
         yield
 

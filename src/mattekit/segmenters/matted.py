@@ -8,7 +8,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mattekit.segmenters.base import Mask, MaskStep, Segmenter
-from mattekit.stages.matting import matte
 
 __all__ = ["MattingSegmenter"]
 
@@ -27,4 +26,6 @@ class MattingSegmenter(MaskStep):
 
     def apply(self, rgb: NDArray[np.uint8], mask: Mask) -> Mask:
         """The mask with its edge band matted."""
+        from mattekit.stages.matting import matte  # scipy-free, but only for --refine matting
+
         return matte(rgb, mask)
