@@ -83,7 +83,7 @@ def run(set_name: str, level: str, limit: int | None, scorer, video_step: int = 
         folder = "masks" if (EVAL / set_name / "masks").is_dir() else "reference_u2net"
         items = [(p.stem, p, EVAL / set_name / folder / f"{p.stem}.png")
                  for p in sorted((EVAL / set_name / "images").glob("*.jpg"))[:limit]]  # fmt: skip
-    name, segment = build(level)
+    segmenter_name, segment = build(level)
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "masks").mkdir()
@@ -97,7 +97,7 @@ def run(set_name: str, level: str, limit: int | None, scorer, video_step: int = 
             Image.fromarray(np.round(mask * 255).astype(np.uint8)).save(Path(tmp) / "pred" / f"{name}.png")
         _rows, mean = scorer.score_binary(tmp, str(Path(tmp) / "pred"), 3)
     mean["ms"] = float(np.median(times))
-    mean["name"] = name
+    mean["name"] = segmenter_name
     return mean
 
 
