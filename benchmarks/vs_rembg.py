@@ -235,7 +235,8 @@ def venv_python() -> Path:
 def ensure_rembg_venv() -> str:
     """Create .cache/bench-rembg-venv with the pinned rembg if it is missing; its python."""
     python = venv_python()
-    check = [str(python), "-c", "import importlib.metadata as m; print(m.version('rembg'))"]
+    # rembg's command line (its "cli" extra) too: benchmarks/startup.py runs `rembg i`.
+    check = [str(python), "-c", "import importlib.metadata as m, click; print(m.version('rembg'))"]
     if python.exists():
         found = subprocess.run(check, capture_output=True, text=True, check=False).stdout.strip()
         if found == REMBG_VERSION:
@@ -243,7 +244,7 @@ def ensure_rembg_venv() -> str:
     print(f"installing rembg {REMBG_VERSION} into {VENV} ...", file=sys.stderr, flush=True)
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"rembg[cpu]=={REMBG_VERSION}"],
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"rembg[cpu,cli]=={REMBG_VERSION}"],
                    check=True)  # fmt: skip
     return str(python)
 

@@ -7,6 +7,7 @@ ruff check src tests benchmarks
 ruff format --check src tests benchmarks
 mypy
 shared="${MATTEKIT_SHARED:-$root/../shared}"
-mattekit models fetch selfie selfie-landscape isnet-medium isnet-small
+mattekit models fetch selfie selfie-landscape isnet-medium isnet-small rvm
 mattekit models import deeplabv3-voc "$shared/models/deeplabv3_257_mv_gpu.tflite"
+bash "$root/scripts/install-tfjs.sh"  # the reference runtime for the RVM conversion test
 MATTEKIT_OFFLINE=1 python -m pytest "$@"

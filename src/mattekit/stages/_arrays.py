@@ -133,11 +133,46 @@ def parse_color(text: str) -> Color:
 # --------------------------------------------------------------------------- conversion
 
 
+# float32 -> uint8 runs over strips of about this many values (in cache).
+_STRIP_VALUES = 1 << 16
+
+
 def to_u8(x: NDArray[Any], scale: float = 1.0, dst: NDArray[np.uint8] | None = None) -> ByteArray:
-    """``x * scale`` rounded to nearest (ties to even) and clipped to 0..255, in one pass."""
+    """``x * scale`` rounded to nearest (ties to even) and clipped to 0..255.
+
+    float32 is scaled in float32 (``numpy.rint(x * np.float32(scale))``, clipped), other types
+    in double precision.
+
+    Example:
+        >>> to_u8(np.array([[-3.0, 0.5, 1.5, 254.6, 300.0]], np.float32)).tolist()
+        [[0, 0, 2, 255, 255]]
+    """
+    if x.dtype != np.float32 or x.ndim < 2 or x.size < 256:
+        # (OpenCV's bindings would read an array of up to 4 values as a scalar.)
+        # OpenCV takes a plain number as the second operand; its type stubs only list arrays.
+        out = cv2.multiply(x, scale, dst=dst, dtype=cv2.CV_8U)  # type: ignore[call-overload]
+        return np.asarray(out, np.uint8)
+    # convertScaleAbs is several times faster than a mixed-type multiply, but takes the
+    # absolute value: negatives are zeroed first, a strip at a time so the copy stays in cache.
+    out = np.empty(x.shape, np.uint8) if dst is None else dst
+    h = x.shape[0]
+    step = max(1, _STRIP_VALUES // (x.size // h))
+    y0 = 0
+    while y0 < h:
+        y1 = h if h - y0 < 2 * step else y0 + step  # no short last strip
+        part = cv2.max(x[y0:y1], 0.0)  # type: ignore[call-overload]
+        cv2.convertScaleAbs(part, dst=out[y0:y1], alpha=scale)
+        y0 = y1
+    return out
+
+
+def clip01(x: NDArray[Any], dst: NDArray[np.float32]) -> None:
+    """Write `x` clipped to [0, 1] into `dst` (same shape; `dst` may be a view)."""
+    if x.size < 16:  # OpenCV's bindings would read an array of up to 4 values as a scalar
+        np.clip(x, 0.0, 1.0, out=dst)
+        return
     # OpenCV takes a plain number as the second operand; its type stubs only list arrays.
-    out = cv2.multiply(x, scale, dst=dst, dtype=cv2.CV_8U)  # type: ignore[call-overload]
-    return np.asarray(out, np.uint8)
+    cv2.min(cv2.max(x, 0.0), 1.0, dst=dst)  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- tiles
@@ -168,6 +203,23 @@ def tile_rects(
             yield y0, y1, int(start) * tile, min(width, int(stop) * tile)
 
 
+def column_runs(mask: NDArray[Any], step: int) -> list[tuple[int, int]]:
+    """(x0, x1) runs of the columns, in steps of `step` pixels, where a uint8 mask is nonzero.
+
+    Example:
+        >>> m = np.zeros((2, 10), np.uint8); m[1, 3] = m[0, 9] = 1
+        >>> column_runs(m, 4)
+        [(0, 4), (8, 10)]
+    """
+    w = mask.shape[1]
+    cols = mask.max(axis=0)
+    flags = np.zeros(-(-w // step) + 2, np.bool_)
+    flags[1:-1] = np.maximum.reduceat(cols, np.arange(0, w, step)) > 0
+    # Runs start where a flag steps 0 -> 1 and stop where it steps 1 -> 0.
+    edges = np.flatnonzero(flags[1:] != flags[:-1])
+    return [(int(a) * step, min(w, int(b) * step)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def tile_flags(mask: NDArray[Any], tile: int) -> NDArray[np.bool_]:
     """Per-tile "any" of a boolean or 0/255 mask (tiles of `tile` pixels)."""
     h, w = mask.shape
@@ -187,13 +239,30 @@ def shrink(image: NDArray[Any], k: int) -> NDArray[Any]:
 
     Halving steps use OpenCV's fast path. A size that `k` does not divide is first padded by
     repeating the last row and column, so working pixel j is exactly full pixels [jk, jk + k).
+    Only the last, partial row and column of k-blocks are copied for that: every block is
+    averaged on its own, so the whole blocks are worked in place.
     """
     if k == 1:
         return image
     h, w = image.shape[:2]
+    hm, wm = h - h % k, w - w % k
+    if (hm, wm) == (h, w):
+        return _halve(image, k)
     hk, wk = -(-h // k), -(-w // k)
-    if (hk * k, wk * k) != (h, w):
-        image = cv2.copyMakeBorder(image, 0, hk * k - h, 0, wk * k - w, cv2.BORDER_REPLICATE)
+    out = np.empty((hk, wk, *image.shape[2:]), image.dtype)
+    if hm and wm:
+        out[: hm // k, : wm // k] = _halve(image[:hm, :wm], k)
+    if wm < w and hm:
+        side = cv2.copyMakeBorder(image[:hm, wm:], 0, 0, 0, wk * k - w, cv2.BORDER_REPLICATE)
+        out[: hm // k, wm // k :] = _halve(side, k).reshape(out[: hm // k, wm // k :].shape)
+    if hm < h:
+        bottom = cv2.copyMakeBorder(image[hm:], 0, hk * k - h, 0, wk * k - w, cv2.BORDER_REPLICATE)
+        out[hm // k :] = _halve(bottom, k).reshape(out[hm // k :].shape)
+    return out
+
+
+def _halve(image: NDArray[Any], k: int) -> NDArray[Any]:
+    """Area-average by k (a power of two) that divides both sides, in halving steps."""
     while k > 1:
         h, w = image.shape[:2]
         image = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)

@@ -59,6 +59,14 @@ class Background(ABC):
             RGBA uint8 for a transparent background, else RGB uint8.
         """
 
+    def compose_estimating(self, rgb: Pixels, alpha: Alpha) -> Pixels:
+        """`compose` with the subject's own colours at soft edges, estimated here (no halo).
+
+        The same as ``compose(rgb, alpha, estimate_foreground(rgb, alpha))``; a background
+        may do it in fewer passes (a cutout only needs the colours where alpha is soft).
+        """
+        return self.compose(rgb, alpha, compose.estimate_foreground(rgb, alpha))
+
 
 @dataclass(frozen=True)
 class Transparent(Background):
@@ -69,6 +77,10 @@ class Transparent(Background):
     def compose(self, rgb: Pixels, alpha: Alpha, foreground: Pixels | None = None) -> Pixels:
         """RGBA cutout."""
         return compose.cutout(rgb, alpha, foreground=foreground)
+
+    def compose_estimating(self, rgb: Pixels, alpha: Alpha) -> Pixels:
+        """RGBA cutout with estimated edge colours, in one pass (`compose.cutout_with_foreground`)."""
+        return compose.cutout_with_foreground(rgb, alpha)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ _METHODS = ("guided", "bilinear")
 # Tile size (pixels) of the sparse passes: full resolution, and working resolution.
 _TILE = 64
 _WORK_TILE = 32
+# Busy columns of the full-resolution pass are found in steps of about this many pixels.
+_COLS = 16
+# The full-resolution output is written in strips of about this many rows.
+_STRIP_ROWS = 256
 # Below this coefficient size the fast guided filter's output is taken from the upsampled
 # working-resolution output instead of A.I + b: the two differ by less than about
 # 4 * _A_QUIET, i.e. under half an 8-bit level.
@@ -301,22 +305,33 @@ def upsample_mask(
 
     # Quiet tiles (tiny A): the upsampled working output is within half an 8-bit level of
     # A.I + b there, and costs a single-channel resize.
-    out = np.asarray(cv2.resize(q_small, (ww * k, wh * k), interpolation=cv2.INTER_LINEAR), np.float32)
-    if out.shape != (h, w):
-        out = np.ascontiguousarray(out[:h, :w])
     quiet = cv2.inRange(a, (-_A_QUIET,) * 3, (_A_QUIET,) * 3)
     # Bilinear taps reach one working pixel over: grow the busy area by one.
     busy = cv2.dilate(cv2.bitwise_not(quiet), np.ones((3, 3), np.uint8))
-    tile = max(_TILE, k)
-    flags = _arrays.tile_flags(busy, tile // k)
+    if ww * k == w:
+        # One resize writes the output (its rows past h, from the padding, are left over).
+        out = np.empty((wh * k, w), np.float32)
+        cv2.resize(q_small, (w, wh * k), dst=out, interpolation=cv2.INTER_LINEAR)
+        out = out[:h]
+    else:
+        out = np.empty((h, w), np.float32)
+        for y0 in range(0, h, _STRIP_ROWS):
+            y1 = min(h, y0 + _STRIP_ROWS)
+            np.copyto(out[y0:y1], _arrays.grow_crop(q_small, k, (y0, y1, 0, w)))
+    # Busy areas get A.I + b: strips of whole working rows, runs of busy working columns.
     a255 = a * np.float32(1 / 255)
     ones = np.ones((1, 3), np.float32)
-    for rect in _arrays.tile_rects(flags, tile, h, w):
-        y0, y1, x0, x1 = rect
-        ai = cv2.multiply(_arrays.grow_crop(a255, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F)
-        q = np.asarray(cv2.transform(ai, ones), np.float32)
-        q += _arrays.grow_crop(b, k, rect)
-        np.clip(q, 0.0, 1.0, out=out[y0:y1, x0:x1])
+    rows = max(1, _TILE // k)
+    for wy in range(0, -(-h // k), rows):
+        y0, y1 = wy * k, min(h, (wy + rows) * k)
+        for wx0, wx1 in _arrays.column_runs(busy[wy : wy + rows], max(1, _COLS // k)):
+            x0, x1 = wx0 * k, min(w, wx1 * k)
+            rect = (y0, y1, x0, x1)
+            q = cv2.transform(
+                cv2.multiply(_arrays.grow_crop(a255, k, rect), img[y0:y1, x0:x1], dtype=cv2.CV_32F), ones
+            )
+            q += _arrays.grow_crop(b, k, rect)
+            _arrays.clip01(q, out[y0:y1, x0:x1])
     return out
 
 
