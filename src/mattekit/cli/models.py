@@ -22,11 +22,11 @@ def models_list(verbose: bool) -> None:
     """Show every model, built-in then user-added: task, license, size, and whether it is cached."""
     from mattekit.models import all_specs, verify_model
 
-    click.echo(f"{'name':<18} {'task':<9} {'license':<11} {'size':>8}  cached")
+    click.echo(f"{'name':<18} {'task':<13} {'license':<11} {'size':>8}  cached")
     for spec in all_specs():
         status = verify_model(spec.name)
         cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
-        click.echo(f"{spec.name:<18} {spec.task:<9} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
+        click.echo(f"{spec.name:<18} {spec.task:<13} {spec.license:<11} {spec.size / 1e6:>6.1f}MB  {cached}")
         if verbose:
             click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
                        f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip
