@@ -28,10 +28,10 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
+from evalset import EVAL
 from mattekit.errors import ModelError
 from mattekit.models.convert import convert_tflite_to_onnx, tflite_to_onnx_model
 
-EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 PHOTOS_PER_MODEL = 6
 MAX_ABS_DIFF = 1e-3
 

@@ -29,6 +29,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
+from evalset import EVAL
 from mattekit.errors import ModelError
 from mattekit.models import fetch, get_spec, import_model, verify_model
 from mattekit.models.fetch import ensure_model, model_dir
@@ -36,7 +37,7 @@ from mattekit.models.tfjs import convert_tfjs_to_onnx, dequantize, read_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path(__file__).with_name("tfjs_reference.mjs")
-FRAMES = ROOT.parent / "shared" / "eval" / "video" / "dance-twirl" / "frames"
+FRAMES = EVAL / "video" / "dance-twirl" / "frames"
 STATES = {"r1o": "r1i", "r2o": "r2i", "r3o": "r3i", "r4o": "r4i"}
 RNG = np.random.default_rng(7)
 

@@ -360,7 +360,7 @@ def test_cli_add_list_verify_remove(root: Path, runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     size = get_spec("my-selfie").size / 1e6
     assert (
-        f"{'my-selfie':<18} {'person':<9} {'unknown':<11} {size:>6.1f}MB  yes" in result.stdout.splitlines()
+        f"{'my-selfie':<18} {'person':<13} {'unknown':<11} {size:>6.1f}MB  yes" in result.stdout.splitlines()
     )
     assert result.stdout.splitlines()[-1].startswith("my-selfie ")  # after the built-in models
 
