@@ -2,74 +2,120 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.errors import OptionError
 from mattekit.models import Session, ensure_model, get_spec
 from mattekit.models.fetch import ensure_derived
 from mattekit.models.runtime import load_session
 from mattekit.segmenters.base import Mask, SegmenterInfo, StatelessSegmenter, model_input
 from mattekit.stages.refine import UpsampleMethod, upsample_mask
 
-__all__ = ["ISNetSegmenter"]
+__all__ = ["MULTIPLE", "ISNetSegmenter", "input_shape"]
+
+MULTIPLE = 32
+"""IS-Net input sides are multiples of this (mattekit.models.resize.MULTIPLE)."""
+
+
+def input_shape(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """The model input (height, width) for a photo: its long side `long_side`, the short
+    side scaled by the photo's aspect ratio and rounded to a multiple of 32 (at least 32).
+
+    Example:
+        >>> input_shape(1080, 1920, 768), input_shape(800, 550, 768), input_shape(10, 4000, 512)
+        ((448, 768), (768, 544), (32, 512))
+    """
+    short = min(height, width) * long_side / max(height, width)
+    short_side = max(MULTIPLE, MULTIPLE * int(short / MULTIPLE + 0.5))  # halves round up
+    return (long_side, short_side) if height >= width else (short_side, long_side)
 
 
 class ISNetSegmenter(StatelessSegmenter):
-    """Salient-subject mask from an IS-Net model at one or more square input sizes.
+    """Salient-subject mask from an IS-Net model at one or more input sizes.
 
-    The published graphs take 1024x1024; other sizes (multiples of 32) run the same weights
-    through a graph whose fixed Resize sizes are rewritten once and cached. With several
-    sizes the masks are averaged (multi-scale inference): the smaller size sees the whole
-    subject, the larger one its fine edges. Every size's session is loaded when it is built.
+    By default each photo is resized to a `long_side` x `long_side` square, as the model was
+    trained (and as rembg runs it). With `keep_aspect` it keeps its aspect ratio instead:
+    long side `long_side`, short side scaled and rounded to a multiple of 32. Sizes other
+    than the published graph's 1024x1024 run one graph whose Resize sizes follow the input
+    (`mattekit.models.resize`), built once and cached; 1024x1024 runs the published graph.
+    With several sizes the masks are averaged (multi-scale inference): the smaller sees the
+    whole subject, the larger its fine edges. Every session is loaded when it is built.
+
+    Measured on ../shared/eval (benchmarks/isnet_sizes.py), squares did as well or better
+    than aspect-preserving inputs with as many pixels, and aspect-preserving inputs fail when
+    the short side gets small (IS-Net falls apart below about 512 px), so the levels use
+    squares.
 
     Args:
         model: "isnet-medium", "isnet-small", or a user model with the same interface.
-        size: square inference size in pixels (a multiple of 32), or several sizes.
+        long_side: the input's (long) side in pixels, a multiple of 32; or several.
         device: ONNX Runtime device; None for the default.
         refine: "guided" (edge-aware upsampling) or "bilinear".
+        keep_aspect: keep the photo's aspect ratio instead of resizing it to a square.
+
+    Raises:
+        OptionError: a side that is not a positive multiple of 32.
+        ModelError: the model is missing and cannot be fetched, or fails to load.
     """
 
     def __init__(
         self,
         model: str = "isnet-medium",
-        size: int | tuple[int, ...] = 1024,
+        long_side: int | tuple[int, ...] = 1024,
         device: str | None = None,
         *,
         refine: UpsampleMethod = "guided",
+        keep_aspect: bool = False,
     ) -> None:
-        self._sizes = (size,) if isinstance(size, int) else tuple(sorted(size))
+        sides = (long_side,) if isinstance(long_side, int) else tuple(sorted(set(long_side)))
+        if not sides or any(s < MULTIPLE or s % MULTIPLE for s in sides):
+            raise OptionError(f"IS-Net sizes must be positive multiples of {MULTIPLE}, got {sides}")
+        self._sides = sides
         self._spec = get_spec(model)
+        self._traced = self._spec.input_size
         self._refine = refine
-        self._sessions: dict[int, Session] = {
-            s: load_session(f"{model}@{s}", partial(self._session_path, s), device) for s in self._sizes
-        }
-        providers = tuple(dict.fromkeys(s.provider for s in self._sessions.values()))
-        self.info = SegmenterInfo(f"{model}@{'+'.join(map(str, self._sizes))}", providers)
+        self._keep_aspect = keep_aspect
+        self._published: Session | None = None
+        if self._traced[0] in sides:
+            self._published = load_session(model, lambda: ensure_model(model), device)
+        self._any: Session = (
+            self._published
+            if self._published is not None and sides == (self._traced[0],) and not keep_aspect
+            else load_session(f"{model}@any", self._any_size_path, device)
+        )
+        loaded = [self._any] if self._published is None else [self._published, self._any]
+        providers = tuple(dict.fromkeys(s.provider for s in loaded))
+        name = f"{model}@{'+'.join(map(str, sides))}{'/aspect' if keep_aspect else ''}"
+        self.info = SegmenterInfo(name, providers)
 
-    def _session_path(self, size: int) -> Path:
-        if size == self._spec.input_size[0]:
-            return ensure_model(self._spec.name)
-        from mattekit.models.resize import resize_square_model  # onnx: only to build the graph
+    def _any_size_path(self) -> Path:
+        from mattekit.models.resize import any_size_model  # onnx: only to build the graph
 
-        build = partial(resize_square_model, size=size)
-        return ensure_derived(self._spec.name, f"{size}px", build)
+        return ensure_derived(self._spec.name, "anysize", any_size_model)
 
-    def _predict_at(self, rgb: NDArray[np.uint8], size: int) -> Mask:
-        x = model_input(rgb, self._spec, size, size)
-        return np.asarray(self._sessions[size].run(x)[0][0, 0], np.float32)
+    def input_shape(self, height: int, width: int, long_side: int) -> tuple[int, int]:
+        """The model input (height, width) for a photo of this size at one (long) side."""
+        return input_shape(height, width, long_side) if self._keep_aspect else (long_side, long_side)
+
+    def _predict_at(self, rgb: NDArray[np.uint8], long_side: int) -> Mask:
+        h, w = self.input_shape(rgb.shape[0], rgb.shape[1], long_side)
+        own_shape = (h, w) == self._traced
+        session = self._published if own_shape and self._published is not None else self._any
+        x = model_input(rgb, self._spec, h, w)
+        return np.asarray(session.run(x)[0][0, 0], np.float32)
 
     def predict(self, rgb: NDArray[np.uint8]) -> Mask:
-        """The raw mask at the largest inference size (the mean over sizes, if several)."""
-        largest = self._sizes[-1]
-        total = self._predict_at(rgb, largest)
-        for size in self._sizes[:-1]:
-            total += cv2.resize(self._predict_at(rgb, size), (largest, largest))
-        if len(self._sizes) > 1:
-            total /= len(self._sizes)
+        """The raw mask at the largest size's input shape (the mean over sizes, if several)."""
+        total = self._predict_at(rgb, self._sides[-1])
+        size = total.shape[1], total.shape[0]
+        for side in self._sides[:-1]:
+            total += cv2.resize(self._predict_at(rgb, side), size, interpolation=cv2.INTER_LINEAR)
+        if len(self._sides) > 1:
+            total /= len(self._sides)
         return total
 
     def segment(self, rgb: NDArray[np.uint8]) -> Mask:
