@@ -264,10 +264,6 @@ class RemoveOptions:
         """A copy with some fields changed, checked again."""
         return replace(self, **changes)
 
-    def key(self) -> tuple[Any, ...]:
-        """The fields that decide which models a Remover loads (for caches of Removers)."""
-        return (self.kind, self.classes, self.quality, self.refine, self.instance, self.model, self.device)
-
 
 def _option_key(name: str) -> str:
     """The canonical name of an option ("max-pixels" -> "max_pixels"); unknown names fail."""

@@ -286,8 +286,6 @@ class Remover:
             mask = (indices > 0).astype(np.float32)
             return indices, Segmentation(mask, self._info.name, self._info.providers[0])
         found = self._segment_decoded(image)
-        if output == "mask":
-            return compose.mask_to_l8(found.mask), found
         return self._compose(image.rgb, found.mask), found
 
     def _compose(self, rgb: NDArray[np.uint8], mask: NDArray[np.float32]) -> NDArray[np.uint8]:
