@@ -9,6 +9,7 @@ batch) builds a Remover and calls it; none of them repeats this order.
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 from dataclasses import dataclass
@@ -28,7 +29,12 @@ from mattekit.stages import compose, stickers
 from mattekit.stages.classes import VOC_CLASSES, ClassShare, class_report, voc_palette
 from mattekit.stages.edits import edit_mask
 
-__all__ = ["ImageInput", "Remover", "Segmentation"]
+__all__ = ["MODES", "ImageInput", "Remover", "Segmentation"]
+
+MODES = ("image", "video")
+"""Running modes, as in MediaPipe: "image" builds the image levels' segmenters; "video"
+builds the video levels' (recurrent RVM for people at balanced/accurate, temporal
+smoothing elsewhere), whose stream calls keep state from frame to frame."""
 
 ImageInput = Union[str, "os.PathLike[str]", bytes, IO[bytes], Image.Image, NDArray[np.generic]]
 """Anything an image can be given as: a path, encoded bytes, a binary file, PIL or numpy."""
@@ -86,9 +92,14 @@ class Remover:
 
     Args:
         options: what to do; None for the defaults (any subject, balanced, a cutout).
+        mode: "image" (the default) or "video": which level table builds the segmenter
+            (see `MODES`). Both modes offer both kinds of call; a "video" Remover is made
+            for the stream calls, and its `segment` of a still runs the video model once
+            from a fresh state.
 
     Raises:
-        OptionError: options that no model serves (e.g. a semantic user model as `model`).
+        OptionError: options that no model serves (e.g. a semantic user model as `model`),
+            or an unknown mode.
         ModelError: a model is missing and cannot be fetched, or fails to load.
 
     Example:
@@ -96,7 +107,12 @@ class Remover:
         ...     cutout = remover.process("portrait.jpg")  # RGBA uint8
     """
 
-    def __init__(self, options: RemoveOptions | None = None) -> None:
+    def __init__(self, options: RemoveOptions | None = None, *, mode: str = "image") -> None:
+        if mode not in MODES:
+            close = difflib.get_close_matches(str(mode), MODES, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise OptionError(f"mode: '{mode}' is not one of {', '.join(MODES)}.{hint}", "mode")
+        self._mode = mode
         self.options = options or RemoveOptions()
         opts = self.options
         self._semantic: SemanticSegmenter | None = None
@@ -107,12 +123,17 @@ class Remover:
         else:
             self._segmenter = build_segmenter(
                 opts.kind, opts.quality, classes=opts.classes, refine=opts.refine,
-                instance=opts.instance, model=opts.model, device=opts.device,
+                instance=opts.instance, model=opts.model, device=opts.device, video=mode == "video",
             )  # fmt: skip
             self._info = self._segmenter.info
         self._stream_lock = threading.Lock()
         self._last_timestamp: float | None = None
         self._closed = False
+
+    @property
+    def mode(self) -> str:
+        """The running mode: "image" or "video"."""
+        return self._mode
 
     @property
     def info(self) -> SegmenterInfo:

@@ -112,6 +112,23 @@ class Session:
             raise ModelError(f"model '{self.name}' failed to run on {self.provider}: {exc}") from exc
         return [np.asarray(o) for o in outputs]
 
+    @property
+    def input_names(self) -> list[str]:
+        """The names of every input the model takes, in the graph's order."""
+        return [i.name for i in self.inner.get_inputs()]
+
+    def run_named(self, feeds: dict[str, NDArray[np.float32]]) -> dict[str, NDArray[np.float32]]:
+        """Run a model with several inputs (e.g. recurrent state) and return every output by name.
+
+        Raises:
+            ModelError: the model failed to run (a missing or wrongly shaped input).
+        """
+        try:
+            outputs = self.inner.run(self.output_names, feeds)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"model '{self.name}' failed to run on {self.provider}: {exc}") from exc
+        return {name: np.asarray(o) for name, o in zip(self.output_names, outputs, strict=True)}
+
 
 _cache: dict[tuple[str, str, int], Session] = {}
 _lock = threading.Lock()

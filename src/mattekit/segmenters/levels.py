@@ -14,6 +14,10 @@ the source size with a guided filter. The sizes were chosen by measurement on
 
 A new model family is a model card, one small segmenter module, and a builder in
 `_FAMILIES`; a new level is a row in `LEVELS`.
+
+Video (`build_segmenter(..., video=True)`, a Remover in "video" mode) has its own small
+table, `VIDEO_LEVELS`: people at balanced and accurate run the recurrent RVM model; every
+other level runs its image segmenter with temporal smoothing (segmenters/temporal.py).
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from mattekit.segmenters.fusion import DetailSegmenter
 from mattekit.segmenters.instances import InstanceSegmenter
 from mattekit.segmenters.isnet import ISNetSegmenter
 from mattekit.segmenters.matted import MattingSegmenter
+from mattekit.segmenters.rvm import RVMSegmenter
 from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.segmenters.temporal import SmoothedSegmenter
 from mattekit.stages.refine import UpsampleMethod
 
 __all__ = [
@@ -38,7 +44,9 @@ __all__ = [
     "LEVELS",
     "QUALITIES",
     "REFINES",
+    "VIDEO_LEVELS",
     "Level",
+    "VideoLevel",
     "build_segmenter",
     "build_semantic",
 ]
@@ -87,6 +95,29 @@ LEVELS: dict[tuple[str, str], Level] = {
     ("classes", "accurate"): Level("deeplab", tiles=True, detail=(768, 1024)),
 }
 
+
+@dataclass(frozen=True)
+class VideoLevel:
+    """One row of the video level table.
+
+    Attributes:
+        family: "rvm" (the recurrent video matting model) or "image" (the image level's
+            segmenter, smoothed over time).
+        long_side: for "rvm", the long side in pixels the network sees.
+    """
+
+    family: str
+    long_side: int = 0
+
+
+VIDEO_LEVELS: dict[tuple[str, str], VideoLevel] = {
+    ("person", "balanced"): VideoLevel("rvm", long_side=384),
+    ("person", "accurate"): VideoLevel("rvm", long_side=512),
+}
+"""Video levels that differ from "the image level's segmenter, smoothed" (the default row)."""
+
+_SMOOTHED = VideoLevel("image")
+
 # family -> builder(level, device, upsample, kept classes) of the subject segmenter; each
 # must also offer `predict` (the raw map) when a level fuses it with IS-Net detail.
 _Builder = Callable[[Level, "str | None", UpsampleMethod, "frozenset[int] | None"], Segmenter]
@@ -110,6 +141,7 @@ def build_segmenter(
     instance: int | None = None,
     model: str | None = None,
     device: str | None = None,
+    video: bool = False,
 ) -> Segmenter:
     """Build (and load every model of) the segmenter for a subject kind at a quality level.
 
@@ -122,6 +154,7 @@ def build_segmenter(
         model: a model card's name that runs in place of the level's models (a built-in or
             a user model added with `mattekit models add`); None for the level's.
         device: ONNX Runtime device; None for the default.
+        video: build the level's video segmenter (`VIDEO_LEVELS`), steady on streams.
 
     Raises:
         OptionError: an unknown kind, quality or refinement, or a model that cannot serve.
@@ -131,13 +164,20 @@ def build_segmenter(
     refine = refine or level.refine
     upsample: UpsampleMethod = "bilinear" if refine == "none" else "guided"
     segmenter: Segmenter
-    if model is not None:
+    video_level = VIDEO_LEVELS.get((kind, quality), _SMOOTHED)
+    recurrent = video and model is None and video_level.family == "rvm"
+    if recurrent:
+        segmenter = RVMSegmenter(video_level.long_side, device)
+    elif model is not None:
         segmenter = _card_segmenter(model, kind, device, upsample)
     else:
         segmenter = _FAMILIES[level.family](level, device, upsample, classes)
         if level.detail:
             detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device)
             segmenter = DetailSegmenter(segmenter, detail, upsample=upsample)  # type: ignore[arg-type]
+    if video and not recurrent:  # a per-frame model: smoothed over time
+        low_res = (segmenter, upsample) if isinstance(segmenter, SelfieSegmenter) else None
+        segmenter = SmoothedSegmenter(segmenter, low_res=low_res)
     if instance is not None:
         segmenter = InstanceSegmenter(segmenter, instance)
     if refine == "matting":
