@@ -31,6 +31,7 @@ from mattekit.stages.stickers import check_margin, check_sticker_options
 __all__ = [
     "OPTION_TEXTS",
     "OUTPUTS",
+    "VERB_OPTIONS",
     "MaskEdits",
     "OptionText",
     "RemoveOptions",
@@ -400,6 +401,20 @@ OPTION_TEXTS: dict[str, OptionText] = {
         "Refuse inputs with more pixels (default 100 MP or $MATTEKIT_MAX_PIXELS).", "N", kind="int"
     ),
 }  # fmt: skip
+
+_SEGMENT_OPTIONS = ("subject", "quality", "keep", "drop", "instance", "model", "device", "max_pixels")
+_EDIT_OPTIONS = ("refine", "erode", "dilate", "threshold", "feather")
+_LOOK_OPTIONS = ("margin", "outline", "outline_color", "shadow")
+
+VERB_OPTIONS: dict[str, tuple[str, ...]] = {
+    "remove": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS, "estimate_foreground", "crop"),
+    "replace": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS, "estimate_foreground", "bg"),
+    "mask": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS),
+    "sticker": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS, "estimate_foreground", *_LOOK_OPTIONS),
+    "classes": ("quality", "device", "max_pixels"),
+}
+"""The options each verb takes (names of `OPTION_TEXTS`), in the order they are shown: the
+command line's flags and the server's fields are built from these lists."""
 
 _EDIT_KEYS = frozenset(f.name for f in fields(MaskEdits))
 _STYLE_KEYS = frozenset(f.name for f in fields(StickerStyle))

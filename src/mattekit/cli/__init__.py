@@ -7,12 +7,14 @@ the traceback.
 
 from __future__ import annotations
 
-from mattekit.cli import images, models
+from mattekit.cli import batch as _batch  # noqa: F401  (registers `mattekit batch`)
+from mattekit.cli import images, models, serve
+from mattekit.cli import video as _video  # noqa: F401  (registers `mattekit video`)
 from mattekit.cli.common import cli
 
 __all__ = ["cli", "main"]
 
-_COMMANDS = (images, models)  # imported for their commands, which register on `cli`
+_COMMANDS = (images, models, serve)  # imported for their commands, which register on `cli`
 
 
 def main() -> None:

@@ -26,14 +26,15 @@ from mattekit import (
     class_report,
 )
 from mattekit.cli.common import Settings, cli, fail_line, log, stop, usage_error
+from mattekit.cli.video import remove_animation
+from mattekit.io.names import OUTPUT_NAMES, OutputName
+from mattekit.options import VERB_OPTIONS
 
 __all__ = ["classes", "mask", "remove", "replace", "sticker"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-# The library options each command takes, besides inputs, -o and -f.
-_SEGMENT = ("subject", "quality", "keep", "drop", "instance", "model", "device", "max_pixels")
-_EDITS = ("refine", "erode", "dilate", "threshold", "feather")
+# The library options each command takes, besides inputs, -o and -f: `VERB_OPTIONS`.
 _DEFAULTS = {"subject": "auto", "quality": "balanced"}
 
 
@@ -68,7 +69,7 @@ def _format_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
-@_options(*_SEGMENT, *_EDITS, "estimate_foreground", "crop")
+@_options(*VERB_OPTIONS["remove"])
 @_format_flag
 @click.pass_obj
 def remove(
@@ -79,11 +80,11 @@ def remove(
     Examples: mattekit remove photo.jpg  (writes photo.cutout.png);
     mattekit remove paddock.jpg --keep horse --drop person
     """
-    _run(settings, inputs, target, fmt, values, output="image", tag=".cutout", default_ext=".png")
+    _run(settings, inputs, target, fmt, values, output="image", naming=OUTPUT_NAMES["remove"])
 
 
 @cli.command()
-@_options(*_SEGMENT, *_EDITS, "estimate_foreground", "bg", required=("bg",))
+@_options(*VERB_OPTIONS["replace"], required=("bg",))
 @_format_flag
 @click.pass_obj
 def replace(
@@ -93,11 +94,11 @@ def replace(
 
     Example: mattekit replace photo.jpg --bg blur:20  (writes photo.replaced.jpg)
     """
-    _run(settings, inputs, target, fmt, values, output="image", tag=".replaced", default_ext=".jpg")
+    _run(settings, inputs, target, fmt, values, output="image", naming=OUTPUT_NAMES["replace"])
 
 
 @cli.command()
-@_options(*_SEGMENT, *_EDITS)
+@_options(*VERB_OPTIONS["mask"])
 @click.option("--classes", "class_map", is_flag=True,
               help="Write the VOC class index of every pixel instead (palette PNG, VOC colours).")  # fmt: skip
 @click.pass_obj
@@ -111,13 +112,13 @@ def mask(
     """
     if class_map:
         kept = {k: values[k] for k in ("quality", "device", "max_pixels")}
-        _run(settings, inputs, target, "png", kept, output="class-map", tag=".classes", default_ext=".png")
+        _run(settings, inputs, target, "png", kept, output="class-map", naming=OUTPUT_NAMES["class-map"])
     else:
-        _run(settings, inputs, target, None, values, output="mask", tag=".mask", default_ext=".png")
+        _run(settings, inputs, target, None, values, output="mask", naming=OUTPUT_NAMES["mask"])
 
 
 @cli.command()
-@_options(*_SEGMENT, *_EDITS, "estimate_foreground", "margin", "outline", "outline_color", "shadow")
+@_options(*VERB_OPTIONS["sticker"])
 @_format_flag
 @click.pass_obj
 def sticker(
@@ -127,7 +128,7 @@ def sticker(
 
     Example: mattekit sticker cat.jpg --outline 8 --shadow  (writes cat.sticker.png)
     """
-    _run(settings, inputs, target, fmt, values, output="sticker", tag=".sticker", default_ext=".png")
+    _run(settings, inputs, target, fmt, values, output="sticker", naming=OUTPUT_NAMES["sticker"])
 
 
 @cli.command()
@@ -191,13 +192,16 @@ def _as_text(value: Any) -> str | tuple[str, ...] | None:
 
 
 def _run(settings: Settings, inputs: tuple[str, ...], target: str | None, fmt: str | None,
-         values: dict[str, Any], *, output: str, tag: str, default_ext: str) -> None:  # fmt: skip
+         values: dict[str, Any], *, output: str, naming: OutputName) -> None:  # fmt: skip
     ext = "." + fmt.lower().lstrip(".") if fmt else None
-    jobs = list(_plan(inputs, target, tag, ext or default_ext, ext))
+    default_ext = naming.ext
+    jobs = list(_plan(inputs, target, naming, ext or default_ext, ext))
     remover = _remover(settings, values, output)
     stream_format = (ext or default_ext).lstrip(".").upper().replace("JPG", "JPEG")
 
     def work(source: str, out: str) -> None:
+        if remove_animation(remover, source, out, renamed=target is None and fmt is None):
+            return
         found = remover.process_file(
             _read(source),
             sys.stdout.buffer if out == "-" else out,
@@ -243,7 +247,7 @@ def _each_input(settings: Settings, jobs: list[tuple[str, str]], work: Callable[
         raise SystemExit(1)
 
 
-def _plan(inputs: tuple[str, ...], output: str | None, tag: str, ext: str,
+def _plan(inputs: tuple[str, ...], output: str | None, naming: OutputName, ext: str,
           forced_ext: str | None) -> Iterator[tuple[str, str]]:  # fmt: skip
     """Pair each input with its output path ("-" = stdin / stdout)."""
     if inputs.count("-") > 1:
@@ -263,9 +267,9 @@ def _plan(inputs: tuple[str, ...], output: str | None, tag: str, ext: str,
         if output == "-" or (output is None and source == "-"):
             yield source, "-"
         elif output is None:
-            yield source, str(Path(source).with_name(f"{stem}{tag}{ext}"))
+            yield source, str(Path(source).with_name(naming.for_stem(stem, ext)))
         elif as_dir:
-            yield source, str(Path(output) / f"{stem}{tag}{ext}")
+            yield source, str(Path(output) / naming.for_stem(stem, ext))
         else:
             target = Path(output)
             yield source, str(target.with_suffix(forced_ext) if forced_ext else target)
