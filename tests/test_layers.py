@@ -20,6 +20,7 @@ LAYERS = {
     "remover": 4,
     "options": 4,
     "custom": 4,
+    "video": 4,  # the video pipeline: an API over the Remover's stream mode, exported by __init__
     "segmenters": 3,
     "stages": 2,
     "models": 1,

@@ -31,6 +31,7 @@ from mattekit.remover import Remover, Segmentation
 from mattekit.segmenters.levels import KINDS, QUALITIES, REFINES
 from mattekit.stages.backgrounds import Background, Blur, Color, Picture, Transparent, parse_background
 from mattekit.stages.classes import VOC_CLASSES, ClassShare, class_report
+from mattekit.video import VideoResult, process_frames, process_video
 
 __version__ = "0.1.0"
 
@@ -62,6 +63,7 @@ __all__ = [
     "StickerStyle",
     "Transparent",
     "UnsupportedInputError",
+    "VideoResult",
     "__version__",
     "add_model",
     "class_map",
@@ -72,6 +74,8 @@ __all__ = [
     "http_status",
     "parse_background",
     "process_file",
+    "process_frames",
+    "process_video",
     "remove",
     "segment",
     "sticker",
