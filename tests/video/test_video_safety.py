@@ -118,3 +118,12 @@ def test_corrupt_packets_are_reported_and_skipped(dancer: Clip, tmp_path: Path) 
     made = decode(out)
     assert dancer.frames - 4 <= len(made.frames) < dancer.frames
     assert np.all(np.diff(made.pts) > 0)
+
+
+def test_start_past_the_end_is_one_line_exit_1(dancer: Clip, tmp_path: Path) -> None:
+    result = _run(str(dancer.path), "-o", str(tmp_path / "out.mp4"), "--bg", "blur", "--start", "0:05")
+    assert result.exit_code == 1
+    assert _errors(result) == [
+        f"mattekit: error: {dancer.path}: no frame at or after --start 5 s (the video is shorter)"
+    ]
+    assert list(tmp_path.iterdir()) == []

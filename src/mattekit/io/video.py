@@ -38,6 +38,7 @@ import numpy as np
 from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.packet import Packet
+from av.stream import Disposition
 from av.video.stream import VideoStream
 from numpy.typing import NDArray
 
@@ -237,9 +238,10 @@ class VideoReader:
     def _setup(self, start: float | None, duration: float | None, alpha: bool) -> None:
         container = self._container
         label = os.fspath(self.path)
-        if not container.streams.video:
+        moving = [s for s in container.streams.video if not s.disposition & Disposition.attached_pic]
+        if not moving:  # (an audio file's cover art is a still picture, not a video)
             raise UnsupportedInputError(f"{label}: has no video stream")
-        stream = container.streams.video[0]
+        stream = moving[0]
         self._stream: VideoStream = stream
         self.audio_streams: list[AudioStream] = list(container.streams.audio)
         dropped = [
@@ -327,6 +329,9 @@ class VideoReader:
                 self._ahead.append(item)
                 return item
             self._pending_audio.append(item)
+        if self._start_pts is not None:
+            start = float((self._start_pts - (self._stream.start_time or 0)) * self._time_base)
+            raise InputError(f"{label}: no frame at or after --start {start:g} s (the video is shorter)")
         detail = f"; {self.warnings[-1]}" if self.warnings else ""
         raise UnsupportedInputError(f"{label}: no video frame could be decoded{detail}")
 
