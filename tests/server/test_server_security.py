@@ -45,9 +45,17 @@ def test_every_endpoint_but_healthz_needs_the_key(url: str, sample_bytes: bytes)
             headers={"Authorization": f"Bearer {KEY}"},
         )  # fmt: skip
         assert bearer.status_code == 200 and bearer.headers["content-type"] == "image/png"
-        # the page and its assets carry no data: they load, and the page asks for the key
+        # the page, its assets and the docs carry no data: they load, and ask for the key
         assert client.get("/").status_code == 200
         assert client.get("/static/app.js").status_code == 200
+        assert client.get("/docs").status_code == 200
+        spec = client.get("/openapi.json").json()
+        assert spec["components"]["securitySchemes"]["apiKey"] == {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+        }
+        assert spec["security"] == [{"apiKey": []}]
 
 
 def test_cors_only_for_the_given_origin(url: str) -> None:

@@ -205,6 +205,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.api_key:
         app.add_middleware(ApiKeyMiddleware, key=settings.api_key)
+        _declare_api_key(app)
     if settings.cors:
         app.add_middleware(
             CORSMiddleware,
@@ -215,6 +216,20 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         )
     app.add_middleware(AccessLog)
     return app
+
+
+def _declare_api_key(app: FastAPI) -> None:
+    """Say in the OpenAPI schema that every call sends X-API-Key (the docs' Authorize button)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["apiKey"] = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        schema["security"] = [{"apiKey": []}]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:
