@@ -88,7 +88,8 @@
         if (select.value === "drop") drop.push(select.name);
       }
       if (!keep.length && !drop.length) throw new Error("Choose at least one class to keep or drop.");
-      form.append("subject", keep.length ? keep.join(",") : "auto");
+      form.append("subject", "auto"); // with keep and drop: VOC classes (a kept "person" too)
+      if (keep.length) form.append("keep", keep.join(","));
       if (drop.length) form.append("drop", drop.join(","));
     } else {
       form.append("subject", subject);
