@@ -412,6 +412,7 @@ VERB_OPTIONS: dict[str, tuple[str, ...]] = {
     "mask": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS),
     "sticker": (*_SEGMENT_OPTIONS, *_EDIT_OPTIONS, "estimate_foreground", *_LOOK_OPTIONS),
     "classes": ("quality", "device", "max_pixels"),
+    "video": ("bg", *_SEGMENT_OPTIONS, *_EDIT_OPTIONS, "estimate_foreground"),
 }
 """The options each verb takes (names of `OPTION_TEXTS`), in the order they are shown: the
 command line's flags and the server's fields are built from these lists."""

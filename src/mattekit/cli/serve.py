@@ -81,10 +81,27 @@ _EXTRA_HINT = "the server needs the 'server' extra: pip install 'mattekit[server
     metavar="SUBJECT:QUALITY",
     help="Load these levels' models at start (repeatable). [default: auto:balanced]",
 )
+@click.option(
+    "--video-jobs",
+    "video_jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Unfinished video jobs allowed (POST /v1/video); more get 503.",
+)
+@click.option(
+    "--max-video-seconds",
+    "max_video_seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    metavar="S",
+    help="Seconds of a video a job processes, at most (from its start).",
+)
 @click.pass_obj
 def serve(settings: Settings, /, host: str, port: int, workers: int | None, queue: int, max_upload: float,
           max_pixels: int, timeout: float, api_key: str | None, cors: tuple[str, ...],
-          preload: tuple[str, ...]) -> None:  # fmt: skip
+          preload: tuple[str, ...], video_jobs: int, max_video_seconds: float) -> None:  # fmt: skip
     """Serve the HTTP API and the web page.
 
     Example: mattekit serve, then
@@ -101,6 +118,7 @@ def serve(settings: Settings, /, host: str, port: int, workers: int | None, queu
         chosen: dict[str, Any] = {
             "host": host, "port": port, "queue": queue, "max_upload_mb": max_upload,
             "max_pixels": max_pixels, "timeout": timeout, "api_key": api_key, "cors": tuple(cors),
+            "video_jobs": video_jobs, "max_video_seconds": max_video_seconds,
         }  # fmt: skip
         if workers:
             chosen["workers"] = workers

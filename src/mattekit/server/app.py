@@ -7,11 +7,14 @@
 - ``POST /v1/remove``, ``/v1/replace``, ``/v1/mask``, ``/v1/sticker``: an image in, an image out.
 - ``POST /v1/classes``: the VOC classes in an image (JSON, as ``mattekit classes --json``).
 - ``POST /api/remove``: rembg's API (see `mattekit.server.rembg`).
+- ``POST /v1/video``, ``GET``/``DELETE /v1/jobs/ID``, ``GET /v1/jobs/ID/result``: video jobs
+  (see `mattekit.server.jobs`).
 - ``GET /docs``: the OpenAPI docs (served from the package too).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +40,7 @@ from mattekit.segmenters.levels import LEVELS, QUALITIES
 from mattekit.server import docs
 from mattekit.server.faults import ModelsLoading, NotServed, error_response, one_line
 from mattekit.server.forms import ImageRequest, image_request, merged_fields
+from mattekit.server.jobs import JobBoard
 from mattekit.server.logs import AccessLog, log
 from mattekit.server.pool import InferencePool, Slot
 from mattekit.server.rembg import REMBG_MODELS, RembgRequest, rembg_request
@@ -44,6 +48,7 @@ from mattekit.server.removers import RemoverCache
 from mattekit.server.security import ApiKeyMiddleware
 from mattekit.server.settings import ServerSettings
 from mattekit.server.uploads import Upload, read_upload
+from mattekit.server.video_routes import add_video_routes
 from mattekit.stages.backgrounds import Picture
 from mattekit.stages.classes import VOC_CLASSES, class_report
 
@@ -69,6 +74,7 @@ class Service:
         self.removers = RemoverCache(settings.cache)
         self.ready = threading.Event()
         self.load_error: str | None = None
+        self.jobs = JobBoard(settings.video_jobs, settings.max_video_seconds)
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -177,6 +183,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             yield
         finally:
             service.pool.shutdown()
+            await asyncio.to_thread(service.jobs.shutdown)
 
     from mattekit import __version__
 
@@ -284,6 +291,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
     for verb in ("remove", "replace", "mask", "sticker"):
         _add_image_route(app, service, verb)
+    add_video_routes(app, service)
 
     @app.post(
         "/v1/classes",

@@ -43,7 +43,7 @@ def verb_body(verb: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"file": {**_BINARY, "description": "The image."}}
     for name in VERB_OPTIONS[verb]:
         properties[name] = _option_schema(name)
-    if verb == "replace":
+    if verb in ("replace", "video"):
         properties["bg"] = {
             "description": "A colour ('white', '#00ff00'), blur[:RADIUS], or a picture uploaded as a file.",
             "oneOf": [{"type": "string"}, _BINARY],
@@ -53,6 +53,12 @@ def verb_body(verb: str) -> dict[str, Any]:
             "type": "string",
             "enum": ["png", "webp", "jpeg"],
             "description": "Answer type.",
+        }
+    if verb == "video":
+        properties["format"] = {
+            "type": "string",
+            "enum": ["mp4", "webm", "mov", "mkv", "gif", "webp"],
+            "description": "Output (default: mp4, or webm with alpha for a cutout).",
         }
     if verb == "classes":
         properties["min_share"] = {"type": "number", "description": "Leave out classes under this share."}

@@ -8,6 +8,8 @@ The library's errors map through `mattekit.errors.HTTP_STATUSES`; the server's o
     UploadTimeout    408  the upload did not arrive within the timeout
     Unauthorized     401  no API key, or the wrong one
     NotServed        405  something this server never does (fetching an image from a URL)
+    NotFound         404  no such video job (unknown, downloaded, cancelled or expired)
+    JobNotDone       409  a video job's result asked for before it is done
     ModelsLoading    503  + Retry-After: /readyz before the preloaded models are in memory
 
 Every error answer is JSON, ``{"error": <class>, "detail": <one line>, "option": <name or null>}``.
@@ -23,7 +25,9 @@ from mattekit.errors import MattekitError, OptionError, http_status
 
 __all__ = [
     "SERVER_STATUSES",
+    "JobNotDone",
     "ModelsLoading",
+    "NotFound",
     "NotServed",
     "QueueFull",
     "ServerFault",
@@ -67,6 +71,14 @@ class NotServed(ServerFault):
     """A request for something this server never does."""
 
 
+class NotFound(ServerFault):
+    """No such thing (a video job that is unknown, downloaded, cancelled or expired)."""
+
+
+class JobNotDone(ServerFault):
+    """A video job's result was asked for before the job was done."""
+
+
 class ModelsLoading(ServerFault):
     """The preloaded models are not in memory yet."""
 
@@ -78,6 +90,8 @@ SERVER_STATUSES: dict[type[MattekitError], int] = {
     UploadTimeout: 408,
     Unauthorized: 401,
     NotServed: 405,
+    NotFound: 404,
+    JobNotDone: 409,
 }
 """The server's own faults; everything else is looked up in `HTTP_STATUSES`."""
 

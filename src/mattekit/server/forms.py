@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from mattekit.errors import InputError, OptionError
 from mattekit.options import OPTION_TEXTS, VERB_OPTIONS, RemoveOptions
+from mattekit.server.jobs import OUTPUT_FORMATS
 from mattekit.server.uploads import FilePart, Upload
 from mattekit.stages.compose import parse_color
 
-__all__ = ["FORMATS", "ImageRequest", "image_request", "merged_fields", "upload_name"]
+__all__ = ["FORMATS", "VIDEO_FORMATS", "ImageRequest", "image_request", "merged_fields", "upload_name"]
 
 FORMATS = {"png": "PNG", "webp": "WEBP", "jpeg": "JPEG", "jpg": "JPEG"}
 """Output formats by the names a client may give."""
@@ -35,7 +36,10 @@ _OUTPUTS = {
     "mask": "mask",
     "sticker": "sticker",
     "classes": "class-map",
+    "video": "image",
 }
+VIDEO_FORMATS = tuple(OUTPUT_FORMATS)
+"""What a video job may make ("" in a request: mp4, or webm for a transparent cutout)."""
 _DEFAULT_FORMATS = {"replace": "JPEG"}
 _EXTRA_FIELDS = {"classes": ("min_share",)}
 
@@ -49,7 +53,7 @@ class ImageRequest:
         name: how error messages call it.
         options: the options (a picture background is added in the worker: see `background`).
         background: an uploaded background picture, decoded where the work runs.
-        fmt: "PNG", "WEBP" or "JPEG".
+        fmt: "PNG", "WEBP" or "JPEG"; for a video, one of `VIDEO_FORMATS` or "" (the default).
         extra: the fields that are not options (``min_share``).
     """
 
@@ -164,6 +168,10 @@ def _format(verb: str, extra: dict[str, str]) -> str:
     given = extra.get("format", "").strip().lower().lstrip(".")
     if verb == "classes":
         return "PNG"  # answered as JSON
+    if verb == "video":
+        if given and given not in VIDEO_FORMATS:
+            raise OptionError(f"format: '{given}' is not one of {', '.join(VIDEO_FORMATS)}", "format")
+        return given
     if verb == "mask":
         if given and given != "png":
             raise OptionError(f"format: /v1/{verb} answers PNG only", "format")

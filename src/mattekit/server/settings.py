@@ -39,6 +39,8 @@ class ServerSettings:
         cors: origins allowed to call the API from a browser (CORS is off when empty).
         preload: subject:quality pairs whose models load at start (/readyz waits for them).
         cache: how many Removers (one per distinct options) stay built.
+        video_jobs: the most unfinished video jobs (503 beyond).
+        max_video_seconds: the most seconds of a video a job processes.
     """
 
     host: str = "127.0.0.1"
@@ -52,13 +54,15 @@ class ServerSettings:
     cors: tuple[str, ...] = ()
     preload: tuple[str, ...] = ("auto:balanced",)
     cache: int = 16
+    video_jobs: int = 2
+    max_video_seconds: float = 60.0
 
     def __post_init__(self) -> None:
-        for name, low in (("workers", 1), ("queue", 0), ("cache", 1), ("max_pixels", 1)):
+        for name, low in (("workers", 1), ("queue", 0), ("cache", 1), ("max_pixels", 1), ("video_jobs", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise OptionError(f"{name}: must be a whole number >= {low}, got {value!r}", name)
-        for name in ("max_upload_mb", "timeout"):
+        for name in ("max_upload_mb", "timeout", "max_video_seconds"):
             if not getattr(self, name) > 0:
                 raise OptionError(f"{name}: must be more than 0, got {getattr(self, name)!r}", name)
         if not 0 <= self.port <= 65535:
