@@ -167,7 +167,7 @@ def build_segmenter(
     video_level = VIDEO_LEVELS.get((kind, quality), _SMOOTHED)
     recurrent = video and model is None and video_level.family == "rvm"
     if recurrent:
-        segmenter = RVMSegmenter(video_level.long_side, device)
+        segmenter = RVMSegmenter(video_level.long_side, device, refine=upsample)
     elif model is not None:
         segmenter = _card_segmenter(model, kind, device, upsample)
     else:
@@ -176,7 +176,7 @@ def build_segmenter(
             detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device)
             segmenter = DetailSegmenter(segmenter, detail, upsample=upsample)  # type: ignore[arg-type]
     if video and not recurrent:  # a per-frame model: smoothed over time
-        low_res = (segmenter, upsample) if isinstance(segmenter, SelfieSegmenter) else None
+        low_res = (segmenter, upsample) if isinstance(segmenter, (SelfieSegmenter, ISNetSegmenter)) else None
         segmenter = SmoothedSegmenter(segmenter, low_res=low_res)
     if instance is not None:
         segmenter = InstanceSegmenter(segmenter, instance)

@@ -2,8 +2,8 @@
 
 Images go straight through. On streams the probabilities are smoothed before any mask
 step; when the inner segmenter gives its raw low-resolution map (`predict`, as the selfie
-model does) the smoothing runs on that map and the result is upsampled along the frame's
-edges afterwards, which costs next to nothing at 720p.
+model and IS-Net do) the smoothing runs on that map and the result is upsampled along the frame's
+edges afterwards: 0.1 ms a frame for the selfie model's 256x144 map.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from mattekit.segmenters.base import Mask, Segmenter, SegmenterInfo
 from mattekit.segmenters.fusion import Prior
 from mattekit.stages.refine import UpsampleMethod, upsample_mask
-from mattekit.stages.temporal import FLOOR, JUMP, TemporalSmoother
+from mattekit.stages.temporal import DEADBAND, FLOOR, SURE, TemporalSmoother
 
 __all__ = ["SmoothedSegmenter"]
 
@@ -26,7 +26,7 @@ class SmoothedSegmenter:
         inner: the per-frame segmenter.
         low_res: the inner segmenter's raw map and the upsampling that turns it into its
             mask (smoothing then runs on the small map); None to smooth full-size masks.
-        floor, jump: the smoothing's knobs (see `mattekit.stages.temporal.smooth_step`).
+        deadband, floor, sure: the smoothing's knobs (see `mattekit.stages.temporal.smooth_step`).
     """
 
     def __init__(
@@ -34,12 +34,13 @@ class SmoothedSegmenter:
         inner: Segmenter,
         *,
         low_res: tuple[Prior, UpsampleMethod] | None = None,
+        deadband: float = DEADBAND,
         floor: float = FLOOR,
-        jump: float = JUMP,
+        sure: float = SURE,
     ) -> None:
         self._inner = inner
         self._low_res = low_res
-        self._smoother = TemporalSmoother(floor=floor, jump=jump)
+        self._smoother = TemporalSmoother(deadband=deadband, floor=floor, sure=sure)
         info = inner.info
         self.info = SegmenterInfo(f"{info.name}+smooth", info.providers, info.classes, info.instance)
 
