@@ -79,16 +79,15 @@ class ISNetSegmenter(StatelessSegmenter):
         self._traced = self._spec.input_size
         self._refine = refine
         self._keep_aspect = keep_aspect
-        self._published: Session | None = None
-        if self._traced[0] in sides:
-            self._published = load_session(model, lambda: ensure_model(model), device)
-        self._any: Session = (
-            self._published
-            if self._published is not None and sides == (self._traced[0],) and not keep_aspect
+        # One session only: the published graph when it is all that runs, else the any-size
+        # graph for every size (1024 included: equal to the published one, and a second
+        # session would hold a second copy of the weights, ~420 MB once optimised).
+        self._session: Session = (
+            load_session(model, lambda: ensure_model(model), device)
+            if sides == (self._traced[0],) and not keep_aspect
             else load_session(f"{model}@any", self._any_size_path, device)
         )
-        loaded = [self._any] if self._published is None else [self._published, self._any]
-        providers = tuple(dict.fromkeys(s.provider for s in loaded))
+        providers = (self._session.provider,)
         name = f"{model}@{'+'.join(map(str, sides))}{'/aspect' if keep_aspect else ''}"
         self.info = SegmenterInfo(name, providers)
 
@@ -103,10 +102,8 @@ class ISNetSegmenter(StatelessSegmenter):
 
     def _predict_at(self, rgb: NDArray[np.uint8], long_side: int) -> Mask:
         h, w = self.input_shape(rgb.shape[0], rgb.shape[1], long_side)
-        own_shape = (h, w) == self._traced
-        session = self._published if own_shape and self._published is not None else self._any
         x = model_input(rgb, self._spec, h, w)
-        return np.asarray(session.run(x)[0][0, 0], np.float32)
+        return np.asarray(self._session.run(x)[0][0, 0], np.float32)
 
     def predict(self, rgb: NDArray[np.uint8]) -> Mask:
         """The raw mask at the largest size's input shape (the mean over sizes, if several)."""
