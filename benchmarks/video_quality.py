@@ -1,0 +1,264 @@
+"""Video levels on ../shared/eval/video: per-frame quality, flicker with and without smoothing,
+lag, time at 720p, and RVM on the still people sets.
+
+Usage:
+    python benchmarks/video_quality.py [--parts video,speed,stills] [--levels person:fast,...]
+                                       [--frames N] [--stills-limit N]
+
+Parts:
+- video: each sequence (dance-twirl: person and auto; blackswan and libby: auto), each
+  level in video mode. Per-frame IoU (at 0.5), boundary F (3 px, the shared scorer's),
+  MAE, flicker (mean |alpha_t - alpha_t-1| where the truth does not change between the two
+  frames) and "arrival" (mean alpha on pixels that became subject in this frame: a lagging
+  mask is low there). Smoothed levels also run without smoothing (the same model output,
+  so the difference is the smoothing's); RVM runs with its recurrent state, from a zero
+  state on every frame, and with the smoothing on top.
+- speed: ms per frame of each video level at 1280x720 (the dancer's frames upscaled), median
+  of 10 frames after 2, with the selfie model's time in the same run as the floor.
+- stills: RVM from a zero state on ../shared/eval/people and fullbody against today's image
+  levels person balanced and accurate (IoU, boundary F, MAE, median ms).
+Prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import cv2
+import numpy as np
+from _common import EVAL, load_scorer, machine
+from numpy.typing import NDArray
+
+from mattekit import RemoveOptions, Remover
+from mattekit.segmenters.isnet import ISNetSegmenter
+from mattekit.segmenters.levels import build_segmenter
+from mattekit.segmenters.rvm import RVMSegmenter
+from mattekit.segmenters.selfie import SelfieSegmenter
+from mattekit.stages.refine import upsample_mask
+from mattekit.stages.temporal import TemporalSmoother
+
+Frames = list[NDArray[np.uint8]]
+Truth = list[NDArray[np.bool_]]
+Masks = list[NDArray[np.float32]]
+
+SEQUENCES = {"dance-twirl": ("person", "auto"), "blackswan": ("auto",), "libby": ("auto",)}
+QUALITIES = ("fast", "balanced", "accurate")
+FPS = 24.0
+
+
+def load_sequence(name: str, limit: int | None = None) -> tuple[Frames, Truth]:
+    """A sequence's RGB frames and boolean truth masks."""
+    folder = EVAL / "video" / name
+    paths = sorted((folder / "frames").glob("*.jpg"))[:limit]
+    frames = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
+    truth = [cv2.imread(str(folder / "masks" / f"{p.stem}.png"), cv2.IMREAD_GRAYSCALE) > 127 for p in paths]
+    return frames, truth
+
+
+@dataclass
+class Scores:
+    """Mean per-frame scores of one run over one sequence."""
+
+    iou: float
+    boundary_f: float
+    mae: float
+    flicker: float
+    arrival: float
+
+
+def score(masks: Masks, truth: Truth, scorer: ModuleType) -> Scores:
+    """Per-frame IoU, boundary F, MAE; flicker where the truth stays; alpha where it arrives."""
+    ious, bfs, maes, flicker, arrival = [], [], [], [], []
+    for i, (alpha, true) in enumerate(zip(masks, truth, strict=True)):
+        pred = alpha >= 0.5
+        union = (pred | true).sum()
+        ious.append(1.0 if union == 0 else float((pred & true).sum() / union))
+        bfs.append(scorer.boundary_f(pred, true, 3))
+        maes.append(float(np.abs(alpha - true).mean()))
+        if i:
+            same = truth[i - 1] == true
+            flicker.append(float(np.abs(alpha - masks[i - 1])[same].mean()))
+            new = true & ~truth[i - 1]
+            if new.any():
+                arrival.append(float(alpha[new].mean()))
+    mean = statistics.fmean
+    return Scores(
+        mean(ious), mean(bfs), mean(maes), mean(flicker), mean(arrival) if arrival else float("nan")
+    )
+
+
+def smoothed_pair(kind: str, quality: str, frames: Frames) -> tuple[Masks, Masks, str]:
+    """(without smoothing, with smoothing, name) of a per-frame level, from one model run a frame.
+
+    Mirrors segmenters/temporal.py: selfie and IS-Net smooth their low-resolution map, the
+    others their full-size mask. `check_video_path` confirms it against the Remover.
+    """
+    segmenter = build_segmenter(kind, quality)
+    smoother = TemporalSmoother()
+    plain, smooth = [], []
+    for rgb in frames:
+        if isinstance(segmenter, (SelfieSegmenter, ISNetSegmenter)):
+            raw = segmenter.predict(rgb)
+            plain.append(upsample_mask(raw, rgb))
+            smooth.append(upsample_mask(smoother.update(raw), rgb))
+        else:
+            mask = segmenter.segment(rgb)
+            plain.append(mask)
+            smooth.append(smoother.update(mask))
+    return plain, smooth, segmenter.info.name
+
+
+def rvm_runs(quality: str, frames: Frames) -> tuple[dict[str, Masks], str]:
+    """RVM at a level's size: with its state, from a zero state each frame, and smoothed."""
+    segmenter = build_segmenter("person", quality, video=True)
+    assert isinstance(segmenter, RVMSegmenter), segmenter.info.name
+    state = [segmenter.segment_frame(rgb, i * 1000 / FPS) for i, rgb in enumerate(frames)]
+    segmenter.reset()
+    zero = [segmenter.segment(rgb) for rgb in frames]
+    smoother = TemporalSmoother()
+    smoothed = [smoother.update(mask) for mask in state]
+    runs = {"recurrent state": state, "zero state each frame": zero, "state + smoothing": smoothed}
+    return runs, segmenter.info.name
+
+
+def check_video_path(kind: str, quality: str, frames: Frames, expected: Masks) -> float:
+    """Largest difference between the Remover's video mode and the benchmark's smoothed masks."""
+    remover = Remover(RemoveOptions(subject=kind, quality=quality, output="mask"), mode="video")
+    worst = 0.0
+    for i, rgb in enumerate(frames):
+        got = remover.segment_frame(rgb, i * 1000 / FPS).mask
+        worst = max(worst, float(np.abs(got - expected[i]).max()))
+    return worst
+
+
+def part_video(levels: list[str], limit: int | None, scorer: ModuleType) -> None:
+    print("\n## Video levels on ../shared/eval/video (means over frames)\n")
+    print("| sequence | level | runs | variant | IoU | boundary F | MAE | flicker x1000 | arrival |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    checked = False
+    for sequence, kinds in SEQUENCES.items():
+        frames, truth = load_sequence(sequence, limit)
+        for kind in kinds:
+            for quality in QUALITIES:
+                level = f"{kind}:{quality}"
+                if level not in levels:
+                    continue
+                if kind == "person" and quality != "fast":
+                    runs, name = rvm_runs(quality, frames)
+                else:
+                    plain, smooth, inner = smoothed_pair(kind, quality, frames)
+                    if not checked:
+                        gap = check_video_path(kind, quality, frames[:4], smooth[:4])
+                        print(f"<!-- {level}: Remover video mode vs this benchmark, max |diff| {gap:.2e} -->")
+                        checked = True
+                    runs, name = {"without smoothing": plain, "with smoothing": smooth}, f"{inner}+smooth"
+                for variant, masks in runs.items():
+                    s = score(masks, truth, scorer)
+                    print(
+                        f"| {sequence} | {level} | {name} | {variant} | {s.iou:.3f} | {s.boundary_f:.3f} "
+                        f"| {s.mae:.3f} | {s.flicker * 1000:.2f} | {s.arrival:.3f} |",
+                        flush=True,
+                    )
+
+
+def _times_ms(fn: Callable[[NDArray[np.uint8], float], object], frames: Frames) -> tuple[float, float]:
+    """(median, fastest) ms of `fn` over the frames after the first two."""
+    times = []
+    for i, rgb in enumerate(frames):
+        start = time.perf_counter()
+        fn(rgb, i * 1000 / FPS)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[2:]), min(times[2:])
+
+
+def part_speed(levels: list[str]) -> None:
+    frames, _ = load_sequence("dance-twirl", 12)
+    hd = [cv2.resize(f, (1280, 720), interpolation=cv2.INTER_CUBIC) for f in frames]
+    print(f"\n## Video levels at 1280x720, ms per frame (median of 10), {machine()}\n")
+    selfie = SelfieSegmenter()
+    floor, _ = _times_ms(lambda rgb, _: selfie.predict(rgb), hd)
+    print(f"floor in the same run: the selfie model alone (resize + run), {floor:.1f} ms\n")
+    print("| level | runs | segment_frame ms, median (fastest) | fps (median) | x floor |")
+    print("|---|---|---|---|---|")
+    for level in levels:
+        kind, quality = level.split(":")
+        segmenter = build_segmenter(kind, quality, video=True)
+        ms, fastest = _times_ms(segmenter.segment_frame, hd)
+        print(
+            f"| {level} | {segmenter.info.name} | {ms:.1f} ({fastest:.1f}) | {1000 / ms:.1f} | {ms / floor:.1f} |",
+            flush=True,
+        )
+
+
+def part_stills(limit: int | None, scorer: ModuleType) -> None:
+    print("\n## RVM on still photos (zero state) against the image levels\n")
+    print("| set | runs | IoU | boundary F | MAE | median ms |")
+    print("|---|---|---|---|---|---|")
+    contenders: dict[str, Callable[[NDArray[np.uint8]], NDArray[np.float32]]] = {}
+    for quality in ("balanced", "accurate"):
+        remover = Remover(RemoveOptions(subject="person", quality=quality, output="mask"))
+        contenders[f"person {quality} ({remover.info.name})"] = lambda rgb, r=remover: r.segment(rgb).mask
+    for side in (384, 512):
+        rvm = RVMSegmenter(side)
+        contenders[f"rvm@{side}, zero state"] = rvm.segment
+    for name in ("people", "fullbody"):
+        folder = EVAL / name
+        paths = sorted((folder / "images").glob("*.jpg"))[:limit]
+        images = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in paths]
+        truth = [
+            _truth(folder / "masks" / f"{p.stem}.png", img.shape[:2])
+            for p, img in zip(paths, images, strict=True)
+        ]
+        for label, fn in contenders.items():
+            ious, bfs, maes, times = [], [], [], []
+            for rgb, true in zip(images, truth, strict=True):
+                start = time.perf_counter()
+                alpha = fn(rgb)
+                times.append((time.perf_counter() - start) * 1000)
+                pred = alpha >= 0.5
+                ious.append(float((pred & true).sum() / max(1, (pred | true).sum())))
+                bfs.append(scorer.boundary_f(pred, true, 3))
+                maes.append(float(np.abs(alpha - true).mean()))
+            print(
+                f"| {name} | {label} | {statistics.fmean(ious):.3f} | {statistics.fmean(bfs):.3f} "
+                f"| {statistics.fmean(maes):.3f} | {statistics.median(times):.0f} |",
+                flush=True,
+            )
+
+
+def _truth(path: Path, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if mask.shape != shape[:2]:
+        mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(mask > 127)
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--parts", default="video,speed,stills")
+    parser.add_argument(
+        "--levels", default=",".join(f"{k}:{q}" for k in ("person", "auto") for q in QUALITIES)
+    )
+    parser.add_argument("--frames", type=int, default=None, help="first N frames of each sequence")
+    parser.add_argument("--stills-limit", type=int, default=None, help="first N photos of each still set")
+    args = parser.parse_args(None if argv is None else list(argv))
+    levels = args.levels.split(",")
+    scorer = load_scorer()
+    parts = args.parts.split(",")
+    print(f"Machine: {machine()}")
+    if "speed" in parts:
+        part_speed(levels)
+    if "video" in parts:
+        part_video(levels, args.frames, scorer)
+    if "stills" in parts:
+        part_stills(args.stills_limit, scorer)
+
+
+if __name__ == "__main__":
+    main()
