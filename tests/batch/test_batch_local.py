@@ -46,7 +46,7 @@ def test_mirrors_the_tree_resumes_and_redoes_what_changed(photo_tree: Path, tmp_
         **dict.fromkeys(BAD, "failed"),
     }
     assert summary is not None and (summary["ok"], summary["failed"], summary["skipped"]) == (6, 2, 0)
-    assert all(i["seconds"] > 0 and i["worker"] for i in items if i["status"] == "ok")
+    assert all(i["seconds"] > 0 and i["worker"] and i["empty"] is False for i in items if i["status"] == "ok")
     assert "6 done, 0 skipped, 2 failed of 8" in stderr
     check_outputs(out)
     made = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}

@@ -67,7 +67,7 @@ class RemoverActor:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         """Process a batch of rows (index, source, target, name) into result columns."""
         out: dict[str, list[Any]] = {
-            k: [] for k in ("index", "status", "error", "seconds", "worker", "fatal")
+            k: [] for k in ("index", "status", "error", "seconds", "worker", "fatal", "empty")
         }
         for index, source, target, name in zip(
             batch["index"], batch["source"], batch["target"], batch["name"], strict=True
@@ -181,7 +181,7 @@ def _run(ray: Any, jobs: Sequence[Job], task: Task, on_result: Callable[[ItemRes
     for row in made.iter_rows():
         result = ItemResult(
             int(row["index"]), str(row["status"]), row["error"] or None, float(row["seconds"]),
-            str(row["worker"]), bool(row["fatal"]),
+            str(row["worker"]), bool(row["fatal"]), bool(row["empty"]),
         )  # fmt: skip
         on_result(result)
         if result.fatal:

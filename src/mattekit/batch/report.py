@@ -1,7 +1,8 @@
 """The JSONL report of a batch run: one line per input, then a summary line.
 
 Each item line is ``{"input", "output", "status", "error", "seconds", "worker"}`` with status
-"ok", "skipped" (made by an earlier run from the same input and options) or "failed". The
+"ok", "skipped" (made by an earlier run from the same input and options) or "failed"; an
+"ok" line also says whether the output is ``empty`` (nothing found in the photo). The
 last line is ``{"summary": {...}}`` with the counts. Lines are written as they happen (one
 ``write`` each), so the report of a killed run holds everything it finished.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class ItemResult:
         seconds: time spent on it by a worker (0 when skipped).
         worker: which worker made it ("pid 123", "node 1a2b3c4d pid 123"), when one did.
         fatal: the error stops the whole run (a model that cannot load or run).
+        empty: made, but nothing was found (a transparent cutout, an all-black mask).
     """
 
     index: int
@@ -38,6 +40,7 @@ class ItemResult:
     seconds: float = 0.0
     worker: str | None = None
     fatal: bool = False
+    empty: bool = False
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Summary:
 
     Attributes:
         ok, skipped, failed: inputs by status.
+        empty: of the "ok" ones, outputs in which nothing was found.
         seconds: wall time of the run.
         engine, workers, threads: how it ran.
         interrupted: the run was stopped (Ctrl-C) before every input was done.
@@ -54,13 +58,13 @@ class Summary:
     ok: int = 0
     skipped: int = 0
     failed: int = 0
+    empty: int = 0
     seconds: float = 0.0
     engine: str = "local"
     workers: int = 0
     threads: int = 0
     interrupted: bool = False
     report: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -72,8 +76,9 @@ class Summary:
         rate = f", {self.ok / self.seconds:.2f} photos/s" if self.ok and self.seconds > 0 else ""
         how = f"{self.engine}, {_count(self.workers, 'worker')} x {_count(self.threads, 'thread')}"
         head = "interrupted: " if self.interrupted else ""
+        empty = f" ({self.empty} with nothing found)" if self.empty else ""
         return (
-            f"{head}{self.ok} done, {self.skipped} skipped, {self.failed} failed of {self.total} "
+            f"{head}{self.ok} done{empty}, {self.skipped} skipped, {self.failed} failed of {self.total} "
             f"in {self.seconds:.1f} s{rate} ({how}); report: {self.report}"
         )
 
@@ -99,14 +104,13 @@ class Report:
             "seconds": round(result.seconds, 4),
             "worker": result.worker,
         }
+        if result.status == "ok":
+            entry["empty"] = result.empty
         self._write(entry)
 
     def summary(self, summary: Summary) -> None:
         """Write the closing line and close the file."""
-        counts = asdict(summary)
-        counts.pop("extra")
-        counts.update(summary.extra)
-        self._write({"summary": counts})
+        self._write({"summary": asdict(summary)})
         os.close(self._fd)
 
     def _write(self, entry: dict[str, Any]) -> None:

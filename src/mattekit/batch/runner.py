@@ -46,7 +46,8 @@ class _Settings:
 def default_workers(quality: str, *, cores: int | None = None, threads: int | None = None) -> tuple[int, int]:
     """The (workers, threads per worker) a batch uses when not told.
 
-    One single-threaded worker per core, measured best for every level on 2 cores
+    One single-threaded worker per core (with two photos in flight each), the fastest local
+    setting for person fast and level with the others for auto balanced on 2 cores
     (`benchmarks/batch.py`), and no more workers than the free memory holds.
     """
     cores = cores or available_cores()
@@ -171,6 +172,7 @@ def _run(jobs: list[Job], refused: list[tuple[Job, str]], out_root: Path, report
         if result.status == "ok":
             manifest.record(job.output, job.name, stamps[job.index], fingerprint, result.seconds)
             summary.ok += 1
+            summary.empty += result.empty
         elif result.status == "skipped":
             summary.skipped += 1
         else:
@@ -208,12 +210,12 @@ def _run(jobs: list[Job], refused: list[tuple[Job, str]], out_root: Path, report
             if bar is not None:
                 bar.update(1)
 
-        if engine == "local":
+        if todo and engine == "local":
             from mattekit.batch.local import run_local
 
             run_local(todo, task, on_result, workers=settings.workers, threads=settings.threads,
                       inflight=settings.inflight)  # fmt: skip
-        else:
+        elif todo:
             from mattekit.batch.ray_engine import run_ray
 
             summary.workers = run_ray(

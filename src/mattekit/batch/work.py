@@ -89,7 +89,7 @@ def process_one(remover: Remover, index: int, source: str, target: str, name: st
     """
     start = time.perf_counter()
     try:
-        remover.process_file(Path(source), target, name=name)
+        found = remover.process_file(Path(source), target, name=name)
     except ModelError as exc:
         return ItemResult(index, "failed", _one_line(name, exc), _since(start), worker, fatal=True)
     except (MattekitError, OSError) as exc:
@@ -97,7 +97,8 @@ def process_one(remover: Remover, index: int, source: str, target: str, name: st
     except Exception as exc:  # a bug or a library's untyped error: this file fails, the rest go on
         detail = f"unexpected {type(exc).__name__}: {exc}"
         return ItemResult(index, "failed", _one_line(name, detail), _since(start), worker)
-    return ItemResult(index, "ok", None, _since(start), worker)
+    empty = found.empty and remover.options.output != "class-map"
+    return ItemResult(index, "ok", None, _since(start), worker, empty=empty)
 
 
 def set_threads(threads: int) -> None:
