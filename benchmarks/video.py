@@ -12,7 +12,7 @@ and model loading: decode thread -> Remover -> encode thread, H.264 (libx264, th
 crf and preset) in MP4 with the audio copied. The floor is the same clip decoded and encoded
 again by PyAV with the same encoder settings and the audio copied, with no processing and no
 RGB conversion: what any tool that re-encodes pays. Floor and level alternate, medians of
---repeat. Levels slower than 5 fps run on the first --slow-frames frames only.
+--repeat. Levels slower than 5 fps run once, on the first --slow-frames frames only.
 
 --profile adds where a frame's time goes when the stages run one after the other (decode
 to RGB, Remover.process_frame, RGB to YUV + encode). --rss SECONDS runs person:fast on a
@@ -22,12 +22,14 @@ clip of that length at 480p and prints the peak RSS every tenth of the way (flat
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import av
@@ -76,8 +78,20 @@ def make_clip(size: str, frames: int, folder: Path) -> Path:
     return path
 
 
-def floor_fps(clip: Path, out: Path, frames: int | None = None) -> float:
-    """Decode and re-encode with the pipeline's encoder settings, audio copied; frames/s."""
+def _cpu() -> float:
+    spent = os.times()
+    return spent.user + spent.system
+
+
+def timed(run: object) -> tuple[float, float]:
+    """(frames/s, CPU ms per frame of this process, all threads) of a run returning (fps, frames)."""
+    before = _cpu()
+    fps, frames = run()  # type: ignore[operator]
+    return fps, 1000 * (_cpu() - before) / max(frames, 1)
+
+
+def floor_fps(clip: Path, out: Path, frames: int | None = None) -> tuple[float, int]:
+    """Decode and re-encode with the pipeline's encoder settings, audio copied; (frames/s, frames)."""
     from mattekit.io.video import DEFAULT_CRF, DEFAULT_PRESET
 
     start = time.perf_counter()
@@ -104,7 +118,7 @@ def floor_fps(clip: Path, out: Path, frames: int | None = None) -> float:
                 target.mux(encoder.encode(frame))
                 count += 1
         target.mux(encoder.encode(None))
-    return count / (time.perf_counter() - start)
+    return count / (time.perf_counter() - start), count
 
 
 def level_fps(clip: Path, out: Path, remover: object, duration: float | None) -> tuple[float, int]:
@@ -193,7 +207,7 @@ def main() -> None:
         profiles = []
         for size in args.sizes.split(","):
             clip = make_clip(size, args.frames, folder)
-            floor_fps(clip, folder / "warm.mp4")
+            floor_fps(clip, folder / "warm.mp4", 10)
             for level in args.levels.split(","):
                 subject, _, quality = level.partition(":")
                 options = RemoveOptions.from_strings({"subject": subject, "quality": quality, "bg": args.bg})
@@ -205,26 +219,41 @@ def main() -> None:
                 slow = probe < 5
                 duration = args.slow_frames / float(RATE) if slow else None
                 frames = args.slow_frames if slow else None
-                floors, fpss = [], []
-                for _ in range(args.repeat):
-                    floors.append(floor_fps(clip, folder / "floor.mp4", frames))
-                    fps, done = level_fps(clip, out, remover, duration)
+                floors, fpss, floor_cpus, cpus, loads = [], [], [], [], []
+                for _ in range(1 if slow else args.repeat):
+                    floor, floor_cpu = timed(partial(floor_fps, clip, folder / "floor.mp4", frames))
+                    fps, cpu = timed(partial(level_fps, clip, out, remover, duration))
+                    floors.append(floor)
+                    floor_cpus.append(floor_cpu)
                     fpss.append(fps)
-                floor, fps = statistics.median(floors), statistics.median(fpss)
-                rows.append((size, level, remover.info.name, done, fps, floor))
-                print(f"  {size} {level}: {fps:.1f} fps, floor {floor:.1f} fps", file=sys.stderr)
+                    cpus.append(cpu)
+                    loads.append(os.getloadavg()[0])
+                done = frames or args.frames
+                row = (size, level, remover.info.name, done, statistics.median(fpss), statistics.median(floors),
+                       statistics.median(cpus), statistics.median(floor_cpus), statistics.median(loads))  # fmt: skip
+                rows.append(row)
+                print(
+                    f"  {size} {level}: {row[4]:.1f} fps, floor {row[5]:.1f} fps, load {row[8]:.1f}",
+                    file=sys.stderr,
+                )
                 if args.profile:
                     profiles.append((size, level, profile(clip, out, remover, done)))
+                    print(
+                        f"    profile {profiles[-1][2]}, CPU {row[6]:.0f} ms/frame, floor {row[7]:.0f}",
+                        file=sys.stderr,
+                    )
                 remover.close()
         print(
-            f"End to end, --bg {args.bg}, H.264 out (libx264 defaults), audio copied; medians of {args.repeat}\n"
+            f"End to end, --bg {args.bg}, H.264 out (libx264 defaults), audio copied; medians of {args.repeat}"
         )
-        print("| size | level | segmenter | frames | fps | floor fps | of floor |")
-        print("|---|---|---|---:|---:|---:|---:|")
-        for size, level, name, done, fps, floor in rows:
-            print(
-                f"| {size} | {level} | {name} | {done} | {fps:.1f} | {floor:.1f} | {100 * fps / floor:.0f}% |"
-            )
+        print("(CPU: ms of CPU per frame, all threads; load: the 1-minute load average while measured)\n")
+        print(
+            "| size | level | segmenter | frames | fps | floor fps | of floor | CPU ms | floor CPU ms | load |"
+        )
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for size, level, name, done, fps, floor, cpu, floor_cpu, load in rows:
+            print(f"| {size} | {level} | {name} | {done} | {fps:.1f} | {floor:.1f} | {100 * fps / floor:.0f}% "
+                  f"| {cpu:.0f} | {floor_cpu:.0f} | {load:.1f} |")  # fmt: skip
         if profiles:
             print("\nStages one after the other, ms per frame\n")
             print("| size | level | decode to RGB | process_frame | RGB to YUV + encode |")

@@ -134,7 +134,8 @@ def process_video(
         start: skip this many seconds first; duration: process this many seconds.
         crf: constant-quality level of the encoder; preset: x264 speed preset
             (`mattekit.io.video.PRESETS`); None for the defaults.
-        progress: called after each frame with (done, expected or None).
+        progress: called after each frame with (done, expected or None); an exception it
+            raises stops the work (nothing is written) and propagates, e.g. to cancel.
 
     Returns:
         What was written, with notices to show the user.

@@ -18,17 +18,13 @@ import click
 from mattekit import OPTION_TEXTS, MattekitError, RemoveOptions, Remover
 from mattekit.cli.common import Settings, cli, fail_line, log, stop
 from mattekit.io.animated import ANIMATION_EXTENSIONS, is_animation
+from mattekit.options import VERB_OPTIONS
 from mattekit.video import process_video
 
 __all__ = ["remove_animation", "video"]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-# The library options `mattekit video` takes, in the order --help shows them.
-VIDEO_OPTIONS = (
-    "bg", "subject", "quality", "keep", "drop", "instance", "refine", "erode", "dilate",
-    "threshold", "feather", "estimate_foreground", "model", "device", "max_pixels",
-)  # fmt: skip
 _DEFAULTS = {"subject": "auto", "quality": "balanced", "bg": "transparent"}
 _INTERRUPTED = 130
 
@@ -59,7 +55,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> f
 
 
 def _video_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for name in reversed(VIDEO_OPTIONS):
+    for name in reversed(VERB_OPTIONS["video"]):
         fn = _flag(name)(fn)
     return fn
 
