@@ -16,7 +16,7 @@ RGB conversion: what any tool that re-encodes pays. Floor and level alternate, m
 
 --profile adds where a frame's time goes when the stages run one after the other (decode
 to RGB, Remover.process_frame, RGB to YUV + encode). --rss SECONDS runs person:fast on a
-clip of that length at 480p and prints the peak RSS every tenth of the way (flat = no leak).
+clip of that length at 480p and prints the RSS every tenth of the way (flat = no leak).
 """
 
 from __future__ import annotations
@@ -162,6 +162,15 @@ def profile(clip: Path, out: Path, remover: object, frames: int) -> dict[str, fl
     return {k: 1000 * v / max(done, 1) for k, v in spent.items()}
 
 
+def current_rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def rss_run(seconds: float, folder: Path, bg: str) -> None:
     from mattekit import RemoveOptions, Remover, process_video
 
@@ -175,11 +184,11 @@ def rss_run(seconds: float, folder: Path, bg: str) -> None:
 
     def progress(done: int, total: int | None) -> None:
         if done % step == 0 or done == 1:
-            marks.append((done, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+            marks.append((done, current_rss_mb()))
 
     result = process_video(clip, folder / "rss.mp4", remover=remover, progress=progress)
     print(f"\n{seconds:g} s clip at 480p, person:fast, {result.frames} frames, {result.fps:.1f} fps")
-    print("| frames done | peak RSS (MB) |\n|---:|---:|")
+    print("| frames done | RSS (MB) |\n|---:|---:|")
     for done, rss in marks:
         print(f"| {done} | {rss:.0f} |")
 
