@@ -12,7 +12,7 @@ and model loading: decode thread -> Remover -> encode thread, H.264 (libx264, th
 crf and preset) in MP4 with the audio copied. The floor is the same clip decoded and encoded
 again by PyAV with the same encoder settings and the audio copied, with no processing and no
 RGB conversion: what any tool that re-encodes pays. Floor and level alternate, medians of
---repeat. Levels slower than 5 fps run once, on the first --slow-frames frames only.
+--repeat. Levels slower than 2 fps run once, on the first --slow-frames frames only.
 
 --profile adds where a frame's time goes when the stages run one after the other (decode
 to RGB, Remover.process_frame, RGB to YUV + encode). --rss SECONDS runs person:fast on a
@@ -225,7 +225,7 @@ def main() -> None:
                 probe, _ = level_fps(
                     clip, out, remover, duration=3 / float(RATE)
                 )  # warm up, and a speed probe
-                slow = probe < 5
+                slow = probe < 2
                 duration = args.slow_frames / float(RATE) if slow else None
                 frames = args.slow_frames if slow else None
                 floors, fpss, floor_cpus, cpus, loads = [], [], [], [], []

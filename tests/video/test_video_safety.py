@@ -127,3 +127,9 @@ def test_start_past_the_end_is_one_line_exit_1(dancer: Clip, tmp_path: Path) -> 
         f"mattekit: error: {dancer.path}: no frame at or after --start 5 s (the video is shorter)"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_standard_output_is_refused(dancer: Clip, tmp_path: Path) -> None:
+    result = _run(str(dancer.path), "-o", "-", "--bg", "blur")
+    assert result.exit_code == 2
+    assert "a video is written to a file or a folder, not to standard output" in result.stderr

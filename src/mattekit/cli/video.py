@@ -96,6 +96,8 @@ def video(
     mattekit video clip.mov -o cutout.webm  (transparent VP9);
     mattekit video anim.gif -o anim.webp
     """
+    if target is not None and str(target) == "-":
+        raise click.UsageError("a video is written to a file or a folder, not to standard output")
     text = {k: _as_text(v) for k, v in values.items()}
     try:
         options = RemoveOptions.from_strings({**text, "output": "mask" if as_mask else "image"})
