@@ -14,7 +14,7 @@ from mattekit.cli import cli
 
 pytestmark = pytest.mark.models
 
-ANIMATION_FRAME_IOU = 0.45  # person fast at 214x120, measured 2026-12-01
+ANIMATION_FRAME_IOU = 0.55  # person fast at 214x120: 0.69 at worst, measured 2026-12-01
 
 
 def _frames(path: Path) -> tuple[list[np.ndarray], list[int], dict[str, object]]:

@@ -18,11 +18,12 @@ from mattekit.cli import cli
 
 pytestmark = pytest.mark.models
 
-# Floors measured on this clip (2026-12-01): person fast (selfie + smoothing) per-frame IoU
-# 0.50-0.76, mean 0.70; auto fast on the swan 0.51-0.61 over its first three frames.
-PERSON_FAST_FRAME_IOU = 0.45
+# Floors measured on these clips (2026-12-01, through a WebM and back): person fast (selfie +
+# smoothing) per-frame IoU 0.65 at worst, mean 0.70; auto fast (IS-Net + smoothing) on the swan
+# 0.93 at worst over its first three frames.
+PERSON_FAST_FRAME_IOU = 0.55
 PERSON_FAST_MEAN_IOU = 0.65
-SWAN_AUTO_FAST_FRAME_IOU = 0.45
+SWAN_AUTO_FAST_FRAME_IOU = 0.85
 
 
 def _frame_ious(alphas: list[np.ndarray], truth: list[np.ndarray]) -> list[float]:
