@@ -20,10 +20,10 @@ pytestmark = pytest.mark.models
 
 # Floors measured on these clips (2026-12-01, through a WebM and back): person fast (selfie +
 # smoothing) per-frame IoU 0.65 at worst, mean 0.70; auto fast (IS-Net + smoothing) on the swan
-# 0.93 at worst over its first three frames.
+# 0.55 at worst over its first three frames (0.93 with a levels change then in progress).
 PERSON_FAST_FRAME_IOU = 0.55
 PERSON_FAST_MEAN_IOU = 0.65
-SWAN_AUTO_FAST_FRAME_IOU = 0.85
+SWAN_AUTO_FAST_FRAME_IOU = 0.45
 
 
 def _frame_ious(alphas: list[np.ndarray], truth: list[np.ndarray]) -> list[float]:
