@@ -65,6 +65,29 @@ def test_over_color_exact_arithmetic() -> None:
     ]
 
 
+@pytest.mark.parametrize("spill", [False, True])
+def test_blends_of_a_large_frame_are_exact(spill: bool) -> None:
+    # Large enough for the blend's strips and its runs of columns where alpha is not 0 (and,
+    # with alpha outside [0, 1], its clipped path): every pixel is the rounded formula.
+    rng = np.random.default_rng(7)
+    h, w = 150, 333
+    image = rng.integers(0, 256, (h, w, 3), np.uint8)
+    background = rng.integers(0, 256, (h, w, 3), np.uint8)
+    alpha = np.zeros((h, w), np.float32)
+    alpha[40:110, 50:300] = rng.random((70, 250), np.float32)
+    alpha[60:90, 100:200] = 1.0
+    alpha[100, 7] = 1e-7
+    if spill:
+        alpha[45, 60], alpha[46, 61] = 1.5, -0.5
+    a = alpha[..., None]
+    for bg, out in (
+        (np.array((10, 200, 30), np.float32), compose.over_color(image, alpha, (10, 200, 30))),
+        (np.float32(background), compose.over_image(image, alpha, background)),
+    ):
+        want = np.clip(np.rint(bg + (np.float32(image) - bg) * a), 0, 255)
+        np.testing.assert_array_equal(out, want.astype(np.uint8))
+
+
 def test_over_color_takes_text_and_foreground() -> None:
     image = _pixels((1, 2, 3), (1, 2, 3))
     foreground = _pixels((90, 90, 90), (90, 90, 90))

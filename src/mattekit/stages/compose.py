@@ -37,6 +37,8 @@ __all__ = [
 
 # Blends run over strips of about this many pixels, so their float32 temporaries stay in cache.
 _STRIP_PIXELS = 1 << 16
+# ... and, within a strip, over runs of columns (steps of _RUN pixels) where alpha is not 0.
+_RUN = 16
 # Foreground estimation: the paper's two box-blur sizes (full-resolution pixels); it is worked
 # in strips of _FG_ROWS rows, over runs of columns (in steps of _FG_COLS) that hold soft alpha.
 _FG_RADII = (90, 6)
@@ -77,21 +79,52 @@ def _inputs(
 def _blend(fg: ByteArray, alpha: FloatArray, background: Callable[[int, int], NDArray[Any]]) -> ByteArray:
     """``bg + (fg - bg) * alpha``, rounded once; `background(y0, y1)` gives rows y0..y1-1.
 
-    The background rows may be uint8 or float32, shape (y1 - y0, W, 3).
+    The rows, shape (y1 - y0, W, 3), are the background as uint8, or its negation ``-bg`` as
+    float32 (<= 0; a float background is then read, never copied whole, and its rounding is
+    an absolute value). Where alpha is 0 the result is the background rounded; the sum is only
+    worked out over runs of columns (in steps of _RUN) where alpha is not 0.
     """
     h, w = alpha.shape
     out = np.empty((h, w, 3), np.uint8)
     step = max(1, _STRIP_PIXELS // w)
+    low, high = cv2.minMaxLoc(alpha)[:2]
+    # With alpha in [0, 1] the sum lies between fg and bg (>= 0 up to float rounding), so it is
+    # rounded with an absolute value (no clipping pass), and where alpha is 0 it is the background.
+    sparse = alpha.size >= 256 and low >= 0.0 and high <= 1.0
     for y0 in range(0, h, step):
         y1 = min(h, y0 + step)
         bg = background(y0, y1)
-        d = cv2.subtract(fg[y0:y1], bg, dtype=cv2.CV_32F)
-        # A per-channel copy of alpha: OpenCV has no broadcasting, numpy's is slow here.
-        cv2.multiply(d, cv2.cvtColor(alpha[y0:y1], cv2.COLOR_GRAY2RGB), dst=d)
-        cv2.add(d, bg, dst=d, dtype=cv2.CV_32F)
-        # One rounding, float32 -> uint8 (a mixed-type add into uint8 would round `d` first).
-        _arrays.to_u8(d, dst=out[y0:y1])
+        if not sparse:
+            _blend_rows(fg[y0:y1], alpha[y0:y1], bg, out[y0:y1], exact=True)
+            continue
+        if bg.dtype == np.uint8:
+            np.copyto(out[y0:y1], bg)
+        else:
+            cv2.convertScaleAbs(bg, dst=out[y0:y1])
+        for x0, x1 in _arrays.column_runs(alpha[y0:y1], _RUN):
+            cols = slice(x0, x1)
+            _blend_rows(fg[y0:y1, cols], alpha[y0:y1, cols], bg[:, cols], out[y0:y1, cols], exact=False)
     return out
+
+
+def _blend_rows(fg: ByteArray, alpha: FloatArray, bg: NDArray[Any], out: ByteArray, *, exact: bool) -> None:
+    """`_blend` over one block into `out`; `exact` clips before rounding (alpha outside [0, 1])."""
+    if bg.dtype == np.uint8:
+        d = cv2.subtract(fg, bg, dtype=cv2.CV_32F)
+    else:  # -bg: fg - bg as fg added to a copy of -bg (faster than a mixed-type subtract)
+        d = bg.copy()
+        cv2.accumulate(fg, d)
+    # A per-channel copy of alpha: OpenCV has no broadcasting, numpy's is slow here.
+    cv2.multiply(d, cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), dst=d)
+    if bg.dtype == np.uint8:
+        cv2.accumulate(bg, d)
+    else:
+        cv2.subtract(d, bg, dst=d)
+    # One rounding, float32 -> uint8 (a mixed-type add into uint8 would round `d` first).
+    if exact:
+        _arrays.to_u8(d, dst=out)
+    else:
+        cv2.convertScaleAbs(d, dst=out)
 
 
 def mask_to_l8(alpha: NDArray[np.floating]) -> ByteArray:
@@ -291,21 +324,20 @@ def over_blur(
     f = 1
     while sigma / (2 * f) >= _BLUR_MIN_SIGMA and min(h, w) / (2 * f) >= 16:
         f *= 2
-    small = np.asarray(_arrays.shrink(img, f), np.float32)
-    weight = 1.0 - _arrays.shrink(a, f)
+    small = _arrays.shrink(img, f)
+    # Background weight 1 - a, plus the plain blur's fill weight: blur(I w) / blur(w) with
+    # w = 1 - a + _FILL is blur(I (1 - a)) + _FILL blur(I) over blur(1 - a) + _FILL (a blur
+    # keeps a constant), worked as one blur of four channels, (I w, w).
+    stack = np.empty((*small.shape[:2], 4), np.float32)
+    weight = stack[..., 3]
+    np.subtract(np.float32(1 + _FILL), _arrays.shrink(a, f), out=weight)
+    np.multiply(small, weight[..., None], out=stack[..., :3])
     # Area averaging and bilinear upsampling add about f^2 / 4 pixels^2 of variance.
     sigma_small = math.sqrt(max(sigma * sigma - f * f / 4, sigma * sigma / 4)) / f
-
-    def blur(x: NDArray[Any]) -> FloatArray:
-        out = cv2.GaussianBlur(x, (0, 0), sigmaX=sigma_small, borderType=cv2.BORDER_REFLECT)
-        return np.asarray(out, np.float32)
-
-    num = blur(small * weight[..., None])
-    den = blur(weight)
-    num += np.float32(_FILL) * blur(small)
-    den += np.float32(_FILL)
-    bg_small = num / den[..., None]
-    return _blend(fg, a, lambda y0, y1: _arrays.grow_crop(bg_small, f, (y0, y1, 0, w)))
+    blurred = cv2.GaussianBlur(stack, (0, 0), sigmaX=sigma_small, borderType=cv2.BORDER_REFLECT)
+    # The background, negated for `_blend`.
+    neg_small = np.divide(blurred[..., :3], np.negative(blurred[..., 3:]))
+    return _blend(fg, a, lambda y0, y1: _arrays.grow_crop(neg_small, f, (y0, y1, 0, w)))
 
 
 # --------------------------------------------------------------------------- foreground
