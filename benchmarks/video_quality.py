@@ -23,6 +23,7 @@ Prints markdown tables.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -167,14 +168,19 @@ def part_video(levels: list[str], limit: int | None, scorer: ModuleType) -> None
                     )
 
 
-def _times_ms(fn: Callable[[NDArray[np.uint8], float], object], frames: Frames) -> tuple[float, float]:
-    """(median, fastest) ms of `fn` over the frames after the first two."""
-    times = []
+def _times_ms(fn: Callable[[NDArray[np.uint8], float], object], frames: Frames) -> tuple[float, float, float]:
+    """(median wall, fastest wall, median CPU) ms of `fn` over the frames after the first two.
+
+    The CPU time (all threads of this process) does not grow when other jobs share the
+    machine, as wall time does: on a shared machine it tells what a frame costs.
+    """
+    walls, cpus = [], []
     for i, rgb in enumerate(frames):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fn(rgb, i * 1000 / FPS)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times[2:]), min(times[2:])
+        walls.append((time.perf_counter() - start) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls[2:]), min(walls[2:]), statistics.median(cpus[2:])
 
 
 def part_speed(levels: list[str]) -> None:
@@ -182,16 +188,20 @@ def part_speed(levels: list[str]) -> None:
     hd = [cv2.resize(f, (1280, 720), interpolation=cv2.INTER_CUBIC) for f in frames]
     print(f"\n## Video levels at 1280x720, ms per frame (median of 10), {machine()}\n")
     selfie = SelfieSegmenter()
-    floor, _ = _times_ms(lambda rgb, _: selfie.predict(rgb), hd)
-    print(f"floor in the same run: the selfie model alone (resize + run), {floor:.1f} ms\n")
-    print("| level | runs | segment_frame ms, median (fastest) | fps (median) | x floor |")
-    print("|---|---|---|---|---|")
+    floor, _, _ = _times_ms(lambda rgb, _: selfie.predict(rgb), hd)
+    load = os.getloadavg()[0]
+    print(f"floor in the same run: the selfie model alone (resize + run), {floor:.1f} ms; load {load:.1f}\n")
+    print(
+        "| level | runs | segment_frame ms, median (fastest) | fps (median) | x floor | CPU ms (all threads) |"
+    )
+    print("|---|---|---|---|---|---|")
     for level in levels:
         kind, quality = level.split(":")
         segmenter = build_segmenter(kind, quality, video=True)
-        ms, fastest = _times_ms(segmenter.segment_frame, hd)
+        ms, fastest, cpu = _times_ms(segmenter.segment_frame, hd)
         print(
-            f"| {level} | {segmenter.info.name} | {ms:.1f} ({fastest:.1f}) | {1000 / ms:.1f} | {ms / floor:.1f} |",
+            f"| {level} | {segmenter.info.name} | {ms:.1f} ({fastest:.1f}) | {1000 / ms:.1f} "
+            f"| {ms / floor:.1f} | {cpu:.0f} |",
             flush=True,
         )
 

@@ -21,15 +21,17 @@ def test_mode_is_checked_with_a_hint() -> None:
 
 @pytest.mark.models
 @pytest.mark.parametrize(
-    ("subject", "quality", "mode", "name"),
+    ("subject", "quality", "name"),
     [
-        ("person", "fast", "image", "selfie"),
-        ("person", "fast", "video", "selfie+smooth"),
-        ("person", "balanced", "video", "rvm@384"),
-        ("person", "accurate", "video", "rvm@512"),
-        ("auto", "fast", "video", "isnet-medium@512+smooth"),
+        ("person", "fast", "{image}+smooth"),
+        ("person", "balanced", "rvm@384"),
+        ("person", "accurate", "rvm@512"),
+        ("auto", "fast", "{image}+smooth"),  # whatever the image level runs, smoothed
     ],
 )
-def test_mode_picks_the_video_level(subject: str, quality: str, mode: str, name: str) -> None:
-    remover = Remover(RemoveOptions(subject=subject, quality=quality), mode=mode)
-    assert (remover.mode, remover.info.name) == (mode, name)
+def test_mode_picks_the_video_level(subject: str, quality: str, name: str) -> None:
+    options = RemoveOptions(subject=subject, quality=quality)
+    image = Remover(options)
+    video = Remover(options, mode="video")
+    assert (image.mode, video.mode) == ("image", "video")
+    assert video.info.name == name.format(image=image.info.name)

@@ -5,6 +5,8 @@ levels.py     subject kind x quality -> models, sizes, fusion, refinement (data)
 selfie.py     MediaPipe selfie (person)           isnet.py    IS-Net (any subject)
 deeplab.py    DeepLabV3 (21 VOC classes)          card.py     any model from its card
 fusion.py     a prior fused with IS-Net detail    instances.py, matted.py: mask steps
+rvm.py        Robust Video Matting (person, recurrent, for video)
+temporal.py   any per-frame segmenter smoothed over time on streams
 """
 
 from __future__ import annotations
