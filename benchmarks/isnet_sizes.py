@@ -20,8 +20,10 @@ Variants scored:
   the guided upsampling of the levels.
 - "S<side>", "L<side>": square or aspect-preserving input; "S<a>+S<b>", "L<a>+L<b>": the
   mean of two (multi-scale).
-- on people/ and fullbody/, "selfie + <variant>": the person levels' fusion of the selfie
-  model with that IS-Net map as detail.
+- on people/ and fullbody/: "selfie" (the person fast level), "selfie + <variant>": the
+  person levels' fusion of the selfie model with that IS-Net map as detail, and
+  "filter + <variant>": that auto mask with only the parts the selfie model calls a person
+  (keep_prior_parts; the fusion where IS-Net missed the person), as the person levels do.
 
 "input MP" is the mean model input size in megapixels (the models' work; the same on any
 machine). ms/image is the median over every --time-every-th photo of one run of the
@@ -48,7 +50,7 @@ from _common import EVAL, load_scorer, machine
 from PIL import Image
 
 from mattekit.io.images import decode_image
-from mattekit.segmenters.fusion import combine_prior_and_detail
+from mattekit.segmenters.fusion import combine_prior_and_detail, keep_prior_parts
 from mattekit.segmenters.isnet import ISNetSegmenter
 from mattekit.segmenters.levels import LEVELS
 from mattekit.segmenters.selfie import SelfieSegmenter
@@ -132,25 +134,28 @@ def variant_mask(variant: str, maps: dict[str, np.ndarray], rgb: np.ndarray) -> 
     """The full-size mask of a variant ("raw S1024", "L768+L1024", "selfie + S512", ...)."""
     if variant.startswith("raw "):
         return upsample_mask(maps[variant[4:]], rgb, method="bilinear")
-    person = variant.startswith("selfie + ")
-    detail = mean_map([maps[k] for k in variant.removeprefix("selfie + ").split("+")])
-    if not person:
+    kind, _, sizes = variant.rpartition(" + ")
+    detail = mean_map([maps[k] for k in sizes.split("+")])
+    if not kind:
         return upsample_mask(detail, rgb, method="guided")
     prior = maps["selfie"]
     if not prior.any():  # as DetailSegmenter: no person, no IS-Net
         return np.zeros(rgb.shape[:2], np.float32)
     prior = cv2.resize(prior, (detail.shape[1], detail.shape[0]))
-    return upsample_mask(combine_prior_and_detail(prior, detail), rgb, method="guided")
+    fused = keep_prior_parts(prior, detail) if kind == "filter" else None
+    if fused is None:
+        fused = combine_prior_and_detail(prior, detail)
+    return upsample_mask(fused, rgb, method="guided")
 
 
 def isnet_keys(variant: str) -> list[str]:
     """The IS-Net inputs a variant runs ("S640+S1024" -> ["S640", "S1024"])."""
-    return variant.removeprefix("raw ").removeprefix("selfie + ").split("+")
+    return variant.removeprefix("raw ").rpartition(" + ")[2].split("+")
 
 
 def variant_ms(variant: str, times: dict[str, float]) -> float:
     """The models' time of a variant."""
-    selfie = times["selfie"] if variant.startswith("selfie") else 0.0
+    selfie = times["selfie"] if " + " in variant else 0.0
     return sum(times[k] for k in isnet_keys(variant)) + selfie
 
 
@@ -173,8 +178,10 @@ def variants(set_name: str, sides: tuple[int, ...]) -> list[str]:
     isnet += [f"{f}{a}+{f}{b}" for f in "SL" for a, b in itertools.combinations(sides, 2)]
     found = ["raw S1024", *isnet]
     if set_name in PERSON_SETS:  # one size, or a pair with the largest
-        found += [f"selfie + {f}{s}" for f in "SL" for s in sides]
+        found += ["selfie", *(f"selfie + {f}{s}" for f in "SL" for s in sides)]
         found += [f"selfie + {f}{s}+{f}{sides[-1]}" for f in "SL" for s in sides[:-1]]
+        found += [f"filter + {f}{s}" for f in "SL" for s in sides]  # the person-only filter
+        found += [f"filter + {f}{s}+{f}{sides[-1]}" for f in "SL" for s in sides[:-1]]
     return found
 
 
@@ -201,7 +208,7 @@ def run_set(set_name: str, args: argparse.Namespace, cache: RawCache, scorer: ob
                 post_ms = (time.perf_counter() - start) * 1000
                 stored[key] = [*score(scorer, mask, truth), post_ms]
             iou, bf, post_ms = stored[key]
-            mp = sum(cache.megapixels(k, rgb) for k in isnet_keys(variant))
+            mp = sum(cache.megapixels(k, rgb) for k in isnet_keys(variant) if k in cache.isnet)
             rows[variant].append(
                 (iou, bf, mp, None if times is None else variant_ms(variant, times) + post_ms)
             )
@@ -250,7 +257,8 @@ def level_variants() -> dict[str, tuple[str, str]]:
         level = LEVELS[(kind, quality)]
         sizes = level.sizes if kind == "auto" else level.detail
         new = "+".join(f"S{s}" for s in sizes)
-        found[f"{kind} {quality}"] = (old, new if kind == "auto" else f"selfie + {new}")
+        fusion = "selfie" if level.fusion == "mean" else "filter"
+        found[f"{kind} {quality}"] = (old, new if kind == "auto" else f"{fusion} + {new}")
     return found
 
 

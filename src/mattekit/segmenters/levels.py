@@ -1,16 +1,22 @@
 """The level table: subject kind x quality -> which models run, at which sizes, fused how.
 
-| subject | fast             | balanced                           | accurate                                |
-|---------|------------------|------------------------------------|-----------------------------------------|
-| person  | selfie           | selfie + isnet-medium@512, mean    | selfie + isnet-medium@768+1024, mean    |
-| auto    | isnet-medium@512 | isnet-medium@768                   | isnet-medium@768+1024 (multi-scale)     |
-| classes | deeplabv3        | deeplabv3+tiles + isnet-medium@512 | deeplabv3+tiles + isnet-medium@768+1024 |
+| subject | fast             | balanced                              | accurate                                   |
+|---------|------------------|---------------------------------------|--------------------------------------------|
+| person  | selfie           | isnet-medium@1024, person parts kept  | isnet-medium@768+1024, person parts kept   |
+| auto    | isnet-medium@640 | isnet-medium@1024                     | isnet-medium@768+1024 (multi-scale mean)   |
+| classes | deeplabv3        | deeplabv3+tiles + isnet-medium@512    | deeplabv3+tiles + isnet-medium@768+1024    |
 
-Classes: DeepLab says which pixels belong to the kept classes, IS-Net where their edges are
-(as the selfie model and IS-Net do for people). Every level upsamples the model's mask to
-the source size with a guided filter. The sizes were chosen by measurement on
-../shared/eval (see the README's level table): IS-Net falls apart below 512 px on people
-(IoU 0.47 at 320), 768 px matches 1024 px, and the mean of 768 and 1024 beats either alone.
+IS-Net sees a square (as it was trained; at each photo's own aspect ratio it scored lower on
+the video frames and objects at the same long side). People: the auto mask with only the
+parts the selfie model calls a person (`keep_prior_parts`), so a person level is the auto
+level where the photo holds just a person; where IS-Net missed part of the person, the mean
+of the two (`combine_prior_and_detail`). Classes: DeepLab says which pixels belong to the
+kept classes, IS-Net where their edges are. Every level upsamples the model's mask to the
+source size with a guided filter. Sizes and fusion were chosen on one half of every public
+set (people, fullbody, objects, video frames) and confirmed on the other
+(benchmarks/isnet_sizes.py; the README's level table): below 640 px IS-Net collapses on the
+video frames, and only 1024 px keeps 0.98 of its own IoU at 1024 on every set; for
+accurate, the means of 640+1024 and 768+1024 tied on the tune halves, so the level stayed.
 
 A new model family is a model card, one small segmenter module, and a builder in
 `_FAMILIES`; a new level is a row in `LEVELS`.
@@ -30,7 +36,7 @@ from mattekit.models import get_spec
 from mattekit.segmenters.base import Segmenter
 from mattekit.segmenters.card import CardSegmenter
 from mattekit.segmenters.deeplab import ClassSegmenter, SemanticSegmenter
-from mattekit.segmenters.fusion import DetailSegmenter
+from mattekit.segmenters.fusion import DetailSegmenter, Fusion
 from mattekit.segmenters.instances import InstanceSegmenter
 from mattekit.segmenters.isnet import ISNetSegmenter
 from mattekit.segmenters.matted import MattingSegmenter
@@ -73,6 +79,9 @@ class Level:
         tiles: DeepLab also runs on overlapping tiles.
         detail: IS-Net sizes whose mask is fused with the family's as edge detail
             (empty: none).
+        fusion: how the detail is fused (see `Fusion`).
+        keep_aspect: IS-Net sees the photo at its own aspect ratio, `sizes` or `detail`
+            being the long side; else a square.
         refine: the default edge refinement.
     """
 
@@ -80,15 +89,17 @@ class Level:
     sizes: tuple[int, ...] = ()
     tiles: bool = False
     detail: tuple[int, ...] = ()
+    fusion: Fusion = "mean"
+    keep_aspect: bool = False
     refine: str = "guided"
 
 
 LEVELS: dict[tuple[str, str], Level] = {
     ("person", "fast"): Level("selfie"),
-    ("person", "balanced"): Level("selfie", detail=(512,)),
-    ("person", "accurate"): Level("selfie", detail=(768, 1024)),
-    ("auto", "fast"): Level("isnet", sizes=(512,)),
-    ("auto", "balanced"): Level("isnet", sizes=(768,)),
+    ("person", "balanced"): Level("selfie", detail=(1024,), fusion="filter"),
+    ("person", "accurate"): Level("selfie", detail=(768, 1024), fusion="filter"),
+    ("auto", "fast"): Level("isnet", sizes=(640,)),
+    ("auto", "balanced"): Level("isnet", sizes=(1024,)),
     ("auto", "accurate"): Level("isnet", sizes=(768, 1024)),
     ("classes", "fast"): Level("deeplab"),
     ("classes", "balanced"): Level("deeplab", tiles=True, detail=(512,)),
@@ -124,7 +135,7 @@ _Builder = Callable[[Level, "str | None", UpsampleMethod, "frozenset[int] | None
 _FAMILIES: dict[str, _Builder] = {
     "selfie": lambda level, device, upsample, _: SelfieSegmenter(device, refine=upsample),
     "isnet": lambda level, device, upsample, _: ISNetSegmenter(
-        DETAIL_MODEL, level.sizes, device, refine=upsample
+        DETAIL_MODEL, level.sizes, device, refine=upsample, keep_aspect=level.keep_aspect
     ),
     "deeplab": lambda level, device, upsample, classes: ClassSegmenter(
         classes or frozenset(), SemanticSegmenter(device, tiles=level.tiles, refine=upsample)
@@ -173,8 +184,8 @@ def build_segmenter(
     else:
         segmenter = _FAMILIES[level.family](level, device, upsample, classes)
         if level.detail:
-            detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device)
-            segmenter = DetailSegmenter(segmenter, detail, upsample=upsample)  # type: ignore[arg-type]
+            detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device, keep_aspect=level.keep_aspect)
+            segmenter = DetailSegmenter(segmenter, detail, upsample=upsample, fusion=level.fusion)  # type: ignore[arg-type]
     if video and not recurrent:  # a per-frame model: smoothed over time
         low_res = (segmenter, upsample) if isinstance(segmenter, (SelfieSegmenter, ISNetSegmenter)) else None
         segmenter = SmoothedSegmenter(segmenter, low_res=low_res)
