@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from batch_fixtures import BAD, LAYOUT, check_outputs, read_report, tree_listing
+from batch_fixtures import BAD, LAYOUT, check_outputs, photo_tree, read_report, tree_listing
 from click.testing import CliRunner
 from PIL import Image
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from batch_fixtures import BAD, LAYOUT, check_outputs, read_report
+from batch_fixtures import BAD, LAYOUT, check_outputs, photo_tree, read_report
 
 pytestmark = pytest.mark.models
 
