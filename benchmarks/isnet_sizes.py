@@ -50,7 +50,7 @@ from _common import EVAL, load_scorer, machine
 from PIL import Image
 
 from mattekit.io.images import decode_image
-from mattekit.segmenters.fusion import combine_prior_and_detail, keep_prior_parts
+from mattekit.segmenters.fusion import fuse
 from mattekit.segmenters.isnet import ISNetSegmenter
 from mattekit.segmenters.levels import LEVELS
 from mattekit.segmenters.selfie import SelfieSegmenter
@@ -142,9 +142,7 @@ def variant_mask(variant: str, maps: dict[str, np.ndarray], rgb: np.ndarray) -> 
     if not prior.any():  # as DetailSegmenter: no person, no IS-Net
         return np.zeros(rgb.shape[:2], np.float32)
     prior = cv2.resize(prior, (detail.shape[1], detail.shape[0]))
-    fused = keep_prior_parts(prior, detail) if kind == "filter" else None
-    if fused is None:
-        fused = combine_prior_and_detail(prior, detail)
+    fused = fuse(prior, detail, "filter" if kind == "filter" else "mean")
     return upsample_mask(fused, rgb, method="guided")
 
 

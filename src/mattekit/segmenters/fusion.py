@@ -12,11 +12,11 @@ from mattekit.segmenters.base import Mask, SegmenterInfo, StatelessSegmenter
 from mattekit.segmenters.isnet import ISNetSegmenter
 from mattekit.stages.refine import UpsampleMethod, upsample_mask
 
-__all__ = ["DetailSegmenter", "Fusion", "Prior", "combine_prior_and_detail", "keep_prior_parts"]
+__all__ = ["DetailSegmenter", "Fusion", "Prior", "combine_prior_and_detail", "fuse", "keep_prior_parts"]
 
 Fusion = Literal["mean", "filter"]
 """How a prior and IS-Net detail combine: `combine_prior_and_detail` ("mean") or
-`keep_prior_parts` ("filter", the mean where no part qualifies)."""
+`keep_prior_parts` ("filter", the mean where IS-Net missed the subject); see `fuse`."""
 
 
 class Prior(Protocol):
@@ -102,6 +102,12 @@ def keep_prior_parts(
     return np.asarray(detail * keep[labels], np.float32)
 
 
+def fuse(prior: NDArray[np.float32], detail: NDArray[np.float32], fusion: Fusion) -> NDArray[np.float32]:
+    """A prior and IS-Net detail (same size) combined as `fusion` says (see `Fusion`)."""
+    kept = keep_prior_parts(prior, detail) if fusion == "filter" else None
+    return combine_prior_and_detail(prior, detail) if kept is None else kept
+
+
 class DetailSegmenter(StatelessSegmenter):
     """A prior (which subject: the selfie person model, or kept DeepLab classes) combined
     with IS-Net detail (where its edges are).
@@ -139,7 +145,4 @@ class DetailSegmenter(StatelessSegmenter):
         small = self._detail.predict(rgb)
         size = small.shape[1], small.shape[0]
         prior = np.asarray(cv2.resize(prior, size), np.float32)
-        combined = keep_prior_parts(prior, small) if self._fusion == "filter" else None
-        if combined is None:
-            combined = combine_prior_and_detail(prior, small)
-        return upsample_mask(combined, rgb, method=self._upsample)
+        return upsample_mask(fuse(prior, small, self._fusion), rgb, method=self._upsample)

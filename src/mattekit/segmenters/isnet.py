@@ -39,11 +39,12 @@ class ISNetSegmenter(StatelessSegmenter):
 
     By default each photo is resized to a `long_side` x `long_side` square, as the model was
     trained (and as rembg runs it). With `keep_aspect` it keeps its aspect ratio instead:
-    long side `long_side`, short side scaled and rounded to a multiple of 32. Sizes other
-    than the published graph's 1024x1024 run one graph whose Resize sizes follow the input
-    (`mattekit.models.resize`), built once and cached; 1024x1024 runs the published graph.
-    With several sizes the masks are averaged (multi-scale inference): the smaller sees the
-    whole subject, the larger its fine edges. Every session is loaded when it is built.
+    long side `long_side`, short side scaled and rounded to a multiple of 32. A segmenter
+    that runs only the published graph's 1024x1024 uses that graph; any other runs every
+    size, 1024 included, on one graph whose Resize sizes follow the input
+    (`mattekit.models.resize`), built once and cached. With several sizes the masks are
+    averaged (multi-scale inference): the smaller sees the whole subject, the larger its
+    fine edges. The one session is loaded when the segmenter is built.
 
     Measured on ../shared/eval (benchmarks/isnet_sizes.py), squares did as well or better
     than aspect-preserving inputs with as many pixels, and aspect-preserving inputs fail when
