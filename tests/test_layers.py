@@ -24,6 +24,7 @@ LAYERS = {
     "segmenters": 3,
     "stages": 2,
     "models": 1,
+    "allocator": 1,
     "io": 1,
     "errors": 0,
 }

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from mattekit.allocator import keep_freed_buffers
 from mattekit.errors import InputError, MattekitError, OptionError
 from mattekit.io import images as imageio
 from mattekit.io.images import DecodedImage, decode_image
@@ -81,7 +82,9 @@ class Remover:
 
     Building it checks the options and loads every model they need, so a missing model or a
     bad option fails here, never at the first image. Models are shared by every Remover of
-    the process (ONNX Runtime sessions are cached by model, device and thread count).
+    the process (ONNX Runtime sessions are cached by model, device and thread count). The
+    first Remover also tunes glibc's malloc to keep freed frame-sized buffers
+    (`mattekit.allocator`; ``MATTEKIT_MALLOC=default`` leaves it alone).
 
     Image mode (`segment`, `process`, `process_file`, `class_map`) keeps no state: one Remover
     may serve several threads at once (ONNX Runtime's `run` is thread-safe, and the only
@@ -114,6 +117,7 @@ class Remover:
             raise OptionError(f"mode: '{mode}' is not one of {', '.join(MODES)}.{hint}", "mode")
         self._mode = mode
         self.options = options or RemoveOptions()
+        keep_freed_buffers()  # frame-sized buffers reused, not page-faulted in per image
         opts = self.options
         self._semantic: SemanticSegmenter | None = None
         self._segmenter: Segmenter | None = None

@@ -90,17 +90,21 @@ class StatelessSegmenter(ABC):
 def resize_for_model(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np.uint8]:
     """Resize a frame to a model's input size: area averaging down (no aliasing), linear up.
 
-    Large shrinks go in two steps: an integer-factor area reduction (OpenCV's fast path,
-    3x faster at 1080p -> 256) and then a small area resize to the exact size.
+    Large shrinks halve first (OpenCV's vectorised 2x area path; an odd last row or column is
+    dropped) while both sides stay at least twice the target, then one area resize gives the
+    exact size: 6x faster than one area resize at 1080p -> 256x144, within about one level.
     """
     h, w = rgb.shape[:2]
     if (h, w) == (height, width):
         return rgb
     if h < height or w < width:
         return np.asarray(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LINEAR), np.uint8)
-    factor = min(w // width, h // height)
-    if factor > 1:
-        rgb = np.asarray(cv2.resize(rgb, (w // factor, h // factor), interpolation=cv2.INTER_AREA), np.uint8)
+    while h >= 2 * height and w >= 2 * width:
+        rgb = np.asarray(
+            cv2.resize(rgb[: h - h % 2, : w - w % 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+            np.uint8,
+        )
+        h, w = rgb.shape[:2]
     return np.asarray(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
 
 
