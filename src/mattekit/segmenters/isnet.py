@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from mattekit.allocator import release_freed_buffers
 from mattekit.errors import OptionError
 from mattekit.models import Session, ensure_model, get_spec
 from mattekit.models.fetch import ensure_derived
@@ -105,6 +106,7 @@ class ISNetSegmenter(StatelessSegmenter):
     def _predict_at(self, rgb: NDArray[np.uint8], long_side: int) -> Mask:
         h, w = self.input_shape(rgb.shape[0], rgb.shape[1], long_side)
         x = model_input(rgb, self._spec, h, w)
+        release_freed_buffers()  # its activations dwarf any frame buffers kept for reuse
         return np.asarray(self._session.run(x)[0][0, 0], np.float32)
 
     def predict(self, rgb: NDArray[np.uint8]) -> Mask:
