@@ -41,7 +41,18 @@ class UnsupportedInputError(InputError):
 
 
 class InputTooLargeError(InputError):
-    """The input is over a configured byte or pixel limit."""
+    """The input is over a configured byte or pixel limit.
+
+    Attributes:
+        reason: what is over which limit, without the hint.
+        hint: how to raise the limit where the caller can ("raise it with --max-pixels or
+            MATTEKIT_MAX_PIXELS"); a server, where only its operator can, words its own.
+    """
+
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(f"{reason}; {hint}" if hint else reason)
+        self.reason = reason
+        self.hint = hint
 
 
 class OptionError(MattekitError, ValueError):

@@ -126,7 +126,13 @@ def _png_of_pixels(width: int, height: int) -> bytes:
 FAULTS = [
     # (what, body or (files, data), status, words in the detail, option)
     ("oversized upload", {"content": b"\xff\xd8" + bytes(3_100_000)}, 413, "over the server's limit", None),
-    ("too many pixels", {"files": {"file": ("big.png", _png_of_pixels(2500, 2000))}}, 413, "pixels", None),
+    (
+        "too many pixels",
+        {"files": {"file": ("big.png", _png_of_pixels(2500, 2000))}},
+        413,
+        "over the limit of 4 MP; the server's operator sets its limits",
+        None,
+    ),
     ("truncated JPEG", "truncated", 422, "truncated or corrupt", None),
     (
         "not an image",

@@ -415,8 +415,8 @@ def _check_pixels(size: tuple[int, int], label: str, limit: int) -> None:
     pixels = width * height
     if pixels > limit:
         raise InputTooLargeError(
-            f"{label} is {width}x{height} = {_megapixels(pixels)}, over the limit of {_megapixels(limit)}; "
-            f"raise it with --max-pixels or {MAX_PIXELS_ENV}"
+            f"{label} is {width}x{height} = {_megapixels(pixels)}, over the limit of {_megapixels(limit)}",
+            f"raise it with --max-pixels or {MAX_PIXELS_ENV}",
         )
 
 

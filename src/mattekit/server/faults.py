@@ -21,7 +21,7 @@ import math
 
 from starlette.responses import JSONResponse
 
-from mattekit.errors import MattekitError, OptionError, http_status
+from mattekit.errors import InputTooLargeError, MattekitError, OptionError, http_status
 
 __all__ = [
     "SERVER_STATUSES",
@@ -117,9 +117,13 @@ def error_response(exc: MattekitError) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="mattekit"'
+    detail = one_line(exc)
+    if isinstance(exc, InputTooLargeError) and exc.hint:
+        # The caller's own hint (a command-line flag) means nothing to a client of the server.
+        detail = one_line(f"{exc.reason}; the server's operator sets its limits")
     body = {
         "error": type(exc).__name__,
-        "detail": one_line(exc),
+        "detail": detail,
         "option": exc.option if isinstance(exc, OptionError) else None,
     }
     return JSONResponse(body, status_code=status_for(exc), headers=headers)
