@@ -26,7 +26,9 @@ def models_list(verbose: bool) -> None:
     for spec in all_specs():
         status = verify_model(spec.name)
         cached = {"ok": "yes", "missing": "no"}.get(status.state, status.state)
-        click.echo(f"{spec.name:<18} {spec.task:<13} {spec.license:<11} {spec.total_size / 1e6:>6.1f}MB  {cached}")
+        click.echo(
+            f"{spec.name:<18} {spec.task:<13} {spec.license:<11} {spec.total_size / 1e6:>6.1f}MB  {cached}"
+        )
         if verbose:
             click.echo(f"    {spec.description}\n    source: {spec.source.describe()}\n"
                        f"    sha256: {spec.sha256}\n    path:   {status.path}")  # fmt: skip

@@ -120,7 +120,7 @@ def error_response(exc: MattekitError) -> JSONResponse:
     detail = one_line(exc)
     if isinstance(exc, InputTooLargeError) and exc.hint:
         # The caller's own hint (a command-line flag) means nothing to a client of the server.
-        detail = one_line(f"{exc.reason}; the server's operator sets its limits")
+        detail = " ".join(f"{exc.reason}; the server's operator sets its limits".split())
     body = {
         "error": type(exc).__name__,
         "detail": detail,
