@@ -258,13 +258,13 @@ def test_png_orientation_goes_through_pillow(tmp_path: Path) -> None:
 
 def test_complete_jpeg_takes_the_fast_path_and_others_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    fast = imageio._decode_jpeg_fast
+    fast = imageio.decoding._decode_jpeg_fast
 
     def spy(data: bytes, header: Image.Image) -> NDArray[np.uint8] | None:
         calls.append(len(data))
         return fast(data, header)
 
-    monkeypatch.setattr(imageio, "_decode_jpeg_fast", spy)
+    monkeypatch.setattr(imageio.decoding, "_decode_jpeg_fast", spy)
     data = jpeg_bytes(Image.fromarray(textured()))
     via_fast = decode_image(data)
     assert len(calls) == 1
@@ -276,7 +276,7 @@ def test_complete_jpeg_takes_the_fast_path_and_others_do_not(monkeypatch: pytest
 
 
 def test_fast_path_falls_back_to_pillow_when_opencv_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imageio, "_decode_jpeg_fast", lambda data, header: None)
+    monkeypatch.setattr(imageio.decoding, "_decode_jpeg_fast", lambda data, header: None)
     pixels = smooth()
     decoded = decode_image(jpeg_bytes(Image.fromarray(pixels), quality=95))
     assert decoded.rgb.shape == (48, 64, 3)
@@ -511,7 +511,7 @@ def decode_bytes(data: bytes) -> NDArray[np.uint8]:
 def test_png_round_trip_is_exact_with_fpng(channels: int) -> None:
     pixels = textured(channels=channels)
     data = encode_image(pixels, "PNG")
-    assert imageio._png_backend() is not None  # fpng is a dependency and must pass its self-check
+    assert imageio.encoding._png_backend() is not None  # fpng is a dependency and must pass its self-check
     np.testing.assert_array_equal(decode_bytes(data), pixels)
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert bgr is not None
@@ -520,7 +520,7 @@ def test_png_round_trip_is_exact_with_fpng(channels: int) -> None:
 
 @pytest.mark.parametrize("channels", [3, 4])
 def test_png_round_trip_is_exact_without_fpng(monkeypatch: pytest.MonkeyPatch, channels: int) -> None:
-    monkeypatch.setattr(imageio, "_png_backend", lambda: None)
+    monkeypatch.setattr(imageio.encoding, "_png_backend", lambda: None)
     pixels = textured(channels=channels)
     data = encode_image(pixels, "png")
     np.testing.assert_array_equal(decode_bytes(data), pixels)
@@ -534,14 +534,14 @@ def test_fpng_is_rejected_when_its_self_check_fails(monkeypatch: pytest.MonkeyPa
             Image.fromarray(np.ascontiguousarray(array[::-1])).save(buffer, "PNG")  # upside down
             return buffer.getvalue()
 
-    imageio._png_backend.cache_clear()
+    imageio.encoding._png_backend.cache_clear()
     monkeypatch.setitem(sys.modules, "fpng", BrokenFpng)
     try:
-        assert imageio._png_backend() is None
+        assert imageio.encoding._png_backend() is None
         pixels = textured(channels=4)
         np.testing.assert_array_equal(decode_bytes(encode_image(pixels, "PNG")), pixels)
     finally:
-        imageio._png_backend.cache_clear()
+        imageio.encoding._png_backend.cache_clear()
 
 
 def test_grey_png_is_8_bit_l() -> None:

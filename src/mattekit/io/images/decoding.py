@@ -1,17 +1,9 @@
-"""Image decoding and encoding at the edges of mattekit.
+"""Decoding an image from a file, bytes, a file object, a PIL image or an array (`decode_image`).
 
-Everything below this module takes arrays: RGB ``uint8`` HxWx3 images and ``float32`` HxW alpha in
-[0, 1]. This module turns files, bytes, file objects, PIL images and arrays into that form, and arrays
-back into PNG, WebP, JPEG, BMP or TIFF bytes, written atomically and never over an input.
-
-Decoding reads the header first and refuses images over a pixel limit before any pixel is decoded.
-JPEGs take a libjpeg-turbo fast path through OpenCV when that is safe (complete file, RGB or grey);
-everything else goes through Pillow. EXIF orientation is always applied, from Pillow's reading of the
-header, on both paths.
-
-PNG encoding uses ``fpng`` when it is importable and passes a round-trip self-check (10-17x faster
-than zlib level 1 on a 1080p cutout), else OpenCV at compression level 1; the choice lives in
-:func:`_png_backend`.
+Decoding reads the header first and refuses images over the pixel limit (`mattekit.io.images.limits`)
+before any pixel is decoded. JPEGs take a libjpeg-turbo fast path through OpenCV when that is safe
+(complete file, RGB or grey); everything else goes through Pillow. EXIF orientation is always applied,
+from Pillow's reading of the header, on both paths.
 """
 
 from __future__ import annotations
@@ -20,7 +12,6 @@ import functools
 import io
 import os
 import struct
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -40,29 +31,12 @@ from PIL import (
 )
 
 from mattekit.errors import InputError, InputTooLargeError, OptionError, UnsupportedInputError
-from mattekit.io.atomic import atomic_writer
+from mattekit.io.images.limits import _check_pixels, max_pixels_from_env
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-__all__ = [
-    "DEFAULT_MAX_PIXELS",
-    "MAX_PIXELS_ENV",
-    "DecodedImage",
-    "ImageSource",
-    "decode_image",
-    "encode_image",
-    "ensure_not_input",
-    "format_for_path",
-    "max_pixels_from_env",
-    "write_atomic",
-]
-
-DEFAULT_MAX_PIXELS = 100_000_000
-"""Largest image decoded by default (100 MP: a 12000x8000 photo fits, a 30000x30000 bomb does not)."""
-
-MAX_PIXELS_ENV = "MATTEKIT_MAX_PIXELS"
-"""Environment variable that overrides :data:`DEFAULT_MAX_PIXELS`."""
+__all__ = ["DecodedImage", "ImageSource", "decode_image"]
 
 ImageSource = (
     str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | Image.Image | NDArray[np.generic]
@@ -84,18 +58,6 @@ _SUPPORTED_INPUTS = "JPEG, PNG, WebP, GIF, BMP, TIFF"
 # EXIF Orientation (1-8), the tag PIL.ImageOps.exif_transpose reads.
 _ORIENTATION_TAG = 0x0112
 
-_EXTENSIONS = {
-    ".png": "PNG",
-    ".webp": "WEBP",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".bmp": "BMP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-}
-_FORMAT_ALIASES = {
-    "PNG": "PNG", "WEBP": "WEBP", "JPEG": "JPEG", "JPG": "JPEG", "BMP": "BMP", "TIFF": "TIFF", "TIF": "TIFF",
-}  # fmt: skip
 _JPEG_EOI = b"\xff\xd9"
 _DECODE_ERRORS = (OSError, EOFError, SyntaxError, ValueError, IndexError, TypeError, struct.error)
 
@@ -120,29 +82,6 @@ class DecodedImage:
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels, like ``PIL.Image.size``."""
         return int(self.rgb.shape[1]), int(self.rgb.shape[0])
-
-
-def max_pixels_from_env() -> int:
-    """The pixel limit from ``MATTEKIT_MAX_PIXELS``, or :data:`DEFAULT_MAX_PIXELS` when unset.
-
-    Returns:
-        A positive pixel count.
-
-    Raises:
-        OptionError: The variable is set but is not a positive integer.
-    """
-    raw = os.environ.get(MAX_PIXELS_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_PIXELS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise OptionError(
-            f"{MAX_PIXELS_ENV} must be a positive whole number of pixels (e.g. 200000000), got {raw!r}"
-        )
-    return value
 
 
 def decode_image(
@@ -200,154 +139,6 @@ def decode_image(
         f"{name or 'input'}: cannot decode a {type(source).__name__}; expected a path, bytes, "
         "a binary file object, a PIL image or a numpy array"
     )
-
-
-def encode_image(image: NDArray[np.uint8], fmt: str, *, quality: int | None = None) -> bytes:
-    """Encode an RGB, RGBA or grey ``uint8`` array.
-
-    PNG, BMP and TIFF are exact and ignore ``quality``. WebP is lossless unless a ``quality`` is given,
-    which selects lossy WebP at that quality (alpha stays lossless); lossless WebP keeps every visible
-    pixel exactly but may change the colour of fully transparent (alpha 0) pixels. JPEG uses ``quality``
-    (default 90) with 4:2:0 chroma subsampling. Grey HxW arrays (masks) are written as 8-bit greyscale,
-    except WebP, which has no grey mode and stores RGB.
-
-    Args:
-        image: ``uint8`` array of shape (H, W), (H, W, 3) RGB or (H, W, 4) RGBA.
-        fmt: "PNG", "WEBP", "JPEG" (or "JPG"), "BMP" or "TIFF", in any case.
-        quality: 1-100 for JPEG and lossy WebP; None for the format's default.
-
-    Returns:
-        The encoded file's bytes.
-
-    Raises:
-        OptionError: Unknown format, quality out of range, or RGBA to JPEG.
-        InputError: The array has the wrong dtype or shape.
-
-    Example:
-        >>> encode_image(np.zeros((2, 2, 4), np.uint8), "png")[:4]
-        b'\\x89PNG'
-    """
-    key = _FORMAT_ALIASES.get(fmt.upper().lstrip("."))
-    if key is None:
-        raise OptionError(f"unknown image format {fmt!r}; use one of PNG, WEBP, JPEG, BMP, TIFF")
-    if quality is not None and not 1 <= quality <= 100:
-        raise OptionError(f"quality must be between 1 and 100, got {quality}")
-    array = _check_encodable(image)
-    if key == "PNG":
-        return _encode_png(array)
-    if key == "JPEG":
-        if array.ndim == 3 and array.shape[2] == 4:
-            raise OptionError(
-                "JPEG has no transparency; use .png or .webp for a cutout, or pass a background"
-            )
-        return _pil_save(array, "JPEG", quality=90 if quality is None else quality)
-    if key == "WEBP":
-        if quality is None:
-            # Fastest lossless setting (quality is the effort here). exact=False lets libwebp change
-            # the colour of fully transparent pixels, which nobody sees: 2.5x smaller and faster when
-            # they hold colour.
-            return _pil_save(array, "WEBP", lossless=True, quality=0, method=0, exact=False)
-        # Lossy: method 0 is 3.6x faster than libwebp's default 4 for a file ~17% larger.
-        return _pil_save(array, "WEBP", quality=quality, method=0)
-    if key == "TIFF":
-        return _pil_save(array, "TIFF")
-    return _pil_save(array, "BMP")
-
-
-def encode_indexed_png(indices: NDArray[np.uint8], palette: list[int]) -> bytes:
-    """Encode an HxW array of indices as a palette ("P" mode) PNG.
-
-    Args:
-        indices: uint8 (H, W), each value an entry of the palette.
-        palette: flattened RGB triples, up to 256 of them.
-    """
-    if not (isinstance(indices, np.ndarray) and indices.dtype == np.uint8 and indices.ndim == 2):
-        raise InputError("indices must be a uint8 (H, W) array")
-    height, width = indices.shape
-    image = Image.frombytes("P", (width, height), np.ascontiguousarray(indices).tobytes())
-    image.putpalette(palette)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=False, compress_level=1)
-    return buffer.getvalue()
-
-
-def format_for_path(path: str | os.PathLike[str]) -> str:
-    """The output format for a file name, from its extension.
-
-    Args:
-        path: The output path.
-
-    Returns:
-        "PNG", "WEBP", "JPEG", "BMP" or "TIFF".
-
-    Raises:
-        OptionError: The extension is missing or not one we write.
-
-    Example:
-        >>> format_for_path("cutout.JPG")
-        'JPEG'
-    """
-    suffix = Path(path).suffix.lower()
-    fmt = _EXTENSIONS.get(suffix)
-    if fmt is None:
-        supported = ", ".join(_EXTENSIONS)
-        got = f"extension {suffix!r}" if suffix else "no extension"
-        raise OptionError(
-            f"{os.fspath(path)}: cannot tell the output format from {got}; use one of {supported}"
-        )
-    return fmt
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write bytes to a file so that readers see the old file or the whole new one, never a part.
-
-    The data goes to a hidden temporary file in the same folder, is flushed to disk, then renamed over
-    ``path``. On any failure the temporary file is removed and ``path`` is left as it was.
-
-    Args:
-        path: The file to create or replace.
-        data: Its new contents.
-
-    Raises:
-        OptionError: The folder does not exist, or ``path`` is a folder.
-        OSError: Any other failure to write (disk full, permission denied).
-    """
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise OptionError(f"{target}: the output folder {folder} does not exist")
-    if target.is_dir():
-        raise OptionError(f"{target}: is a folder; give a file name such as {target / 'out.png'}")
-    with atomic_writer(target) as handle:
-        handle.write(data)
-
-
-def ensure_not_input(output: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> None:
-    """Refuse an output path that is one of the inputs, however it is spelled.
-
-    Relative and absolute spellings, ``..`` segments, symlinks and hard links to an input are all caught.
-
-    Args:
-        output: The path about to be written.
-        inputs: The paths being read.
-
-    Raises:
-        InputError: ``output`` is the same file as an input.
-    """
-    out = Path(output)
-    out_exists = out.exists()
-    out_resolved = os.path.normcase(out.resolve())
-    for item in inputs:
-        src = Path(item)
-        if out_exists and src.exists():
-            same = os.path.samefile(out, src)
-        else:
-            same = out_resolved == os.path.normcase(src.resolve())
-        if same:
-            raise InputError(f"{out}: this output is the input {src}; choose another output path or folder")
-
-
-# --- decoding ---------------------------------------------------------------------------------------
 
 
 def _read_path(path: str | os.PathLike[str], label: str) -> bytes:
@@ -408,22 +199,6 @@ def _open_header(data: bytes, label: str) -> ImageFile.ImageFile:
     raise UnsupportedInputError(
         f"{label}: not an image (or an unsupported format); expected one of {_SUPPORTED_INPUTS}"
     )
-
-
-def _check_pixels(size: tuple[int, int], label: str, limit: int) -> None:
-    width, height = size
-    pixels = width * height
-    if pixels > limit:
-        raise InputTooLargeError(
-            f"{label} is {width}x{height} = {_megapixels(pixels)}, over the limit of {_megapixels(limit)}",
-            f"raise it with --max-pixels or {MAX_PIXELS_ENV}",
-        )
-
-
-def _megapixels(pixels: int) -> str:
-    if pixels < 100_000:
-        return f"{pixels} pixels"
-    return f"{pixels / 1e6:.1f}".rstrip("0").rstrip(".") + " MP"
 
 
 def _load(image: Image.Image, label: str) -> None:
@@ -567,66 +342,6 @@ def _decode_array(array: NDArray[np.generic], label: str, limit: int) -> Decoded
     if pixels.shape[2] == 4:
         return DecodedImage(np.ascontiguousarray(pixels[..., :3]), _alpha_from_uint8(pixels[..., 3]), None)
     return DecodedImage(pixels, None, None)
-
-
-# --- encoding ---------------------------------------------------------------------------------------
-
-
-def _check_encodable(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
-        raise InputError(
-            f"cannot encode {got}; expected a uint8 array (convert float alpha with (a * 255).round())"
-        )
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))) or 0 in image.shape[:2]:
-        raise InputError(
-            f"cannot encode an array of shape {image.shape}; expected (H, W), (H, W, 3) or (H, W, 4)"
-        )
-    return np.ascontiguousarray(image)
-
-
-def _encode_png(image: NDArray[np.uint8]) -> bytes:
-    """PNG with the fastest exact writer available: fpng for RGB/RGBA, else OpenCV at level 1."""
-    encoder = _png_backend()
-    if encoder is not None and image.ndim == 3:
-        data = encoder(image)
-        if data:
-            return data
-    cv2 = _cv2()
-    if image.ndim == 3:
-        code = cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        image = np.asarray(cv2.cvtColor(image, code), np.uint8)
-    ok, buffer = cv2.imencode(".png", image, [int(cv2.IMWRITE_PNG_COMPRESSION), 1])
-    if not ok:
-        raise InputError(f"OpenCV could not encode a PNG of shape {image.shape}")
-    return bytes(buffer)
-
-
-@functools.lru_cache(maxsize=1)
-def _png_backend() -> Callable[[NDArray[np.uint8]], bytes] | None:
-    """``fpng.from_ndarray`` if importable and exact on a self-check, else None (use OpenCV)."""
-    try:
-        import fpng
-    except ImportError:
-        return None
-    encode: Callable[[NDArray[np.uint8]], bytes] = fpng.from_ndarray
-    probe = np.arange(5 * 7 * 4, dtype=np.uint8).reshape(5, 7, 4) * np.uint8(37)
-    for sample in (probe, np.ascontiguousarray(probe[..., :3])):
-        try:
-            data = encode(sample)
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as check:
-                same = np.array_equal(np.asarray(check), sample)
-        except _DECODE_ERRORS:
-            return None
-        if not same:
-            return None
-    return encode
-
-
-def _pil_save(image: NDArray[np.uint8], fmt: str, **params: int | bool) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format=fmt, **params)
-    return buffer.getvalue()
 
 
 @functools.lru_cache(maxsize=1)
