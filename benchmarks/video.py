@@ -14,6 +14,9 @@ again by PyAV with the same encoder settings and the audio copied, with no proce
 RGB conversion: what any tool that re-encodes pays. Floor and level alternate, medians of
 --repeat. Levels slower than 2 fps run once, on the first --slow-frames frames only.
 
+A level may end in "/no-fg" (person:fast/no-fg): the same level with foreground colour
+estimation off (`--no-estimate-foreground`).
+
 --profile adds where a frame's time goes when the stages run one after the other (decode
 to RGB, Remover.process_frame, RGB to YUV + encode). --rss SECONDS runs person:fast on a
 clip of that length at 480p and prints the RSS every tenth of the way (flat = no leak).
@@ -219,7 +222,11 @@ def main() -> None:
             floor_fps(clip, folder / "warm.mp4", 10)
             for level in args.levels.split(","):
                 subject, _, quality = level.partition(":")
-                options = RemoveOptions.from_strings({"subject": subject, "quality": quality, "bg": args.bg})
+                quality, _, variant = quality.partition("/")  # "person:fast/no-fg": no colour estimate
+                strings = {"subject": subject, "quality": quality, "bg": args.bg}
+                if variant == "no-fg":
+                    strings["estimate_foreground"] = "false"
+                options = RemoveOptions.from_strings(strings)
                 remover = Remover(options, mode="video")
                 out = folder / "out.mp4"
                 probe, _ = level_fps(
