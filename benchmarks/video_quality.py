@@ -2,19 +2,24 @@
 lag, time at 720p, and RVM on the still people sets.
 
 Usage:
-    python benchmarks/video_quality.py [--parts video,speed,stills] [--levels person:fast,...]
-                                       [--frames N] [--stills-limit N]
+    python benchmarks/video_quality.py [--parts video,speed,smoothing,stills]
+                                       [--levels person:fast,...] [--frames N] [--halves]
+                                       [--stills-limit N]
 
 Parts:
 - video: each sequence (dance-twirl: person and auto; blackswan and libby: auto), each
   level in video mode. Per-frame IoU (at 0.5), boundary F (3 px, the shared scorer's),
   MAE, flicker (mean |alpha_t - alpha_t-1| where the truth does not change between the two
   frames) and "arrival" (mean alpha on pixels that became subject in this frame: a lagging
-  mask is low there). Smoothed levels also run without smoothing (the same model output,
-  so the difference is the smoothing's); RVM runs with its recurrent state, from a zero
-  state on every frame, and with the smoothing on top.
+  mask is low there). Smoothed levels also run without smoothing and with the base step
+  only (no motion gate: the smoothing before the gate), from the same model output, so the
+  differences are the smoothing's; RVM runs with its recurrent state, from a zero state on
+  every frame, and with the smoothing on top. `--halves`: scores of the first and the
+  second half of each sequence's frames (the knobs were chosen on the first) and of all.
 - speed: ms per frame of each video level at 1280x720 (the dancer's frames upscaled), median
   of 10 frames after 2, with the selfie model's time in the same run as the floor.
+- smoothing: ms per frame of the smoothing alone (`TemporalSmoother.update` with the frame)
+  at 1280x720 on the selfie model's 256x144 map, median of 200 updates.
 - stills: RVM from a zero state on ../shared/eval/people and fullbody against today's image
   levels person balanced and accurate (IoU, boundary F, MAE, median ms).
 Prints markdown tables.
@@ -73,16 +78,19 @@ class Scores:
     arrival: float
 
 
-def score(masks: Masks, truth: Truth, scorer: ModuleType) -> Scores:
-    """Per-frame IoU, boundary F, MAE; flicker where the truth stays; alpha where it arrives."""
+def score(masks: Masks, truth: Truth, scorer: ModuleType, start: int = 0, stop: int | None = None) -> Scores:
+    """Per-frame IoU, boundary F, MAE; flicker where the truth stays; alpha where it arrives;
+    over frames start..stop (flicker and arrival: pairs of frames both in that range)."""
     ious, bfs, maes, flicker, arrival = [], [], [], [], []
-    for i, (alpha, true) in enumerate(zip(masks, truth, strict=True)):
+    stop = len(masks) if stop is None else stop
+    for i in range(start, stop):
+        alpha, true = masks[i], truth[i]
         pred = alpha >= 0.5
         union = (pred | true).sum()
         ious.append(1.0 if union == 0 else float((pred & true).sum() / union))
         bfs.append(scorer.boundary_f(pred, true, 3))
         maes.append(float(np.abs(alpha - true).mean()))
-        if i:
+        if i > start:
             same = truth[i - 1] == true
             flicker.append(float(np.abs(alpha - masks[i - 1])[same].mean()))
             new = true & ~truth[i - 1]
@@ -94,25 +102,28 @@ def score(masks: Masks, truth: Truth, scorer: ModuleType) -> Scores:
     )
 
 
-def smoothed_pair(kind: str, quality: str, frames: Frames) -> tuple[Masks, Masks, str]:
-    """(without smoothing, with smoothing, name) of a per-frame level, from one model run a frame.
+def smoothed_runs(kind: str, quality: str, frames: Frames) -> tuple[Masks, Masks, Masks, str]:
+    """(without smoothing, base step only, with smoothing, name) of a per-frame level, from
+    one model run a frame.
 
     Mirrors segmenters/temporal.py: selfie and IS-Net smooth their low-resolution map, the
     others their full-size mask. `check_video_path` confirms it against the Remover.
     """
     segmenter = build_segmenter(kind, quality)
-    smoother = TemporalSmoother()
-    plain, smooth = [], []
+    base, gated = TemporalSmoother(), TemporalSmoother()
+    plain, steps, smooth = [], [], []
     for rgb in frames:
         if isinstance(segmenter, (SelfieSegmenter, ISNetSegmenter)):
             raw = segmenter.predict(rgb)
             plain.append(upsample_mask(raw, rgb))
-            smooth.append(upsample_mask(smoother.update(raw), rgb))
+            steps.append(upsample_mask(base.update(raw), rgb))
+            smooth.append(upsample_mask(gated.update(raw, rgb), rgb))
         else:
             mask = segmenter.segment(rgb)
             plain.append(mask)
-            smooth.append(smoother.update(mask))
-    return plain, smooth, segmenter.info.name
+            steps.append(base.update(mask))
+            smooth.append(gated.update(mask, rgb))
+    return plain, steps, smooth, segmenter.info.name
 
 
 def rvm_runs(quality: str, frames: Frames) -> tuple[dict[str, Masks], str]:
@@ -138,10 +149,10 @@ def check_video_path(kind: str, quality: str, frames: Frames, expected: Masks) -
     return worst
 
 
-def part_video(levels: list[str], limit: int | None, scorer: ModuleType) -> None:
+def part_video(levels: list[str], limit: int | None, scorer: ModuleType, halves: bool = False) -> None:
     print("\n## Video levels on ../shared/eval/video (means over frames)\n")
-    print("| sequence | level | runs | variant | IoU | boundary F | MAE | flicker x1000 | arrival |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| sequence | frames | level | runs | variant | IoU | boundary F | MAE | flicker x1000 | arrival |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     checked = False
     for sequence, kinds in SEQUENCES.items():
         frames, truth = load_sequence(sequence, limit)
@@ -153,19 +164,27 @@ def part_video(levels: list[str], limit: int | None, scorer: ModuleType) -> None
                 if kind == "person" and quality != "fast":
                     runs, name = rvm_runs(quality, frames)
                 else:
-                    plain, smooth, inner = smoothed_pair(kind, quality, frames)
+                    plain, steps, smooth, inner = smoothed_runs(kind, quality, frames)
                     if not checked:
                         gap = check_video_path(kind, quality, frames[:4], smooth[:4])
                         print(f"<!-- {level}: Remover video mode vs this benchmark, max |diff| {gap:.2e} -->")
                         checked = True
-                    runs, name = {"without smoothing": plain, "with smoothing": smooth}, f"{inner}+smooth"
-                for variant, masks in runs.items():
-                    s = score(masks, truth, scorer)
-                    print(
-                        f"| {sequence} | {level} | {name} | {variant} | {s.iou:.3f} | {s.boundary_f:.3f} "
-                        f"| {s.mae:.3f} | {s.flicker * 1000:.2f} | {s.arrival:.3f} |",
-                        flush=True,
-                    )
+                    runs = {"without smoothing": plain, "base step only": steps, "with smoothing": smooth}
+                    name = f"{inner}+smooth"
+                n = len(frames)
+                ranges = (
+                    [(0, n // 2, "1st half"), (n // 2, n, "2nd half"), (0, n, "all")]
+                    if halves
+                    else [(0, n, "all")]
+                )
+                for start, stop, label in ranges:
+                    for variant, masks in runs.items():
+                        s = score(masks, truth, scorer, start, stop)
+                        print(
+                            f"| {sequence} | {label} | {level} | {name} | {variant} | {s.iou:.3f} "
+                            f"| {s.boundary_f:.3f} | {s.mae:.3f} | {s.flicker * 1000:.2f} | {s.arrival:.3f} |",
+                            flush=True,
+                        )
 
 
 def _times_ms(fn: Callable[[NDArray[np.uint8], float], object], frames: Frames) -> tuple[float, float, float]:
@@ -204,6 +223,28 @@ def part_speed(levels: list[str]) -> None:
             f"| {ms / floor:.1f} | {cpu:.0f} |",
             flush=True,
         )
+
+
+def part_smoothing() -> None:
+    frames, _ = load_sequence("dance-twirl", 12)
+    hd = [cv2.resize(f, (1280, 720), interpolation=cv2.INTER_CUBIC) for f in frames]
+    selfie = SelfieSegmenter()
+    maps = [selfie.predict(rgb) for rgb in hd]
+    times = {}
+    for label, with_frame in (("base step only", False), ("with smoothing (motion gate)", True)):
+        smoother = TemporalSmoother()
+        walls = []
+        for i in range(200):
+            k = i % len(hd)
+            start = time.perf_counter()
+            smoother.update(maps[k], hd[k] if with_frame else None)
+            walls.append((time.perf_counter() - start) * 1000)
+        times[label] = statistics.median(walls[2:])
+    print(f"\n## Smoothing alone at 1280x720 (selfie map 256x144), {machine()}\n")
+    print("| variant | ms per frame (median of 200) |")
+    print("|---|---|")
+    for label, ms in times.items():
+        print(f"| {label} | {ms:.2f} |")
 
 
 def part_stills(limit: int | None, scorer: ModuleType) -> None:
@@ -256,6 +297,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         "--levels", default=",".join(f"{k}:{q}" for k in ("person", "auto") for q in QUALITIES)
     )
     parser.add_argument("--frames", type=int, default=None, help="first N frames of each sequence")
+    parser.add_argument("--halves", action="store_true", help="also score each half of every sequence")
     parser.add_argument("--stills-limit", type=int, default=None, help="first N photos of each still set")
     args = parser.parse_args(None if argv is None else list(argv))
     levels = args.levels.split(",")
@@ -265,7 +307,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     if "speed" in parts:
         part_speed(levels)
     if "video" in parts:
-        part_video(levels, args.frames, scorer)
+        part_video(levels, args.frames, scorer, args.halves)
+    if "smoothing" in parts:
+        part_smoothing()
     if "stills" in parts:
         part_stills(args.stills_limit, scorer)
 

@@ -3,7 +3,8 @@
 Images go straight through. On streams the probabilities are smoothed before any mask
 step; when the inner segmenter gives its raw low-resolution map (`predict`, as the selfie
 model and IS-Net do) the smoothing runs on that map and the result is upsampled along the frame's
-edges afterwards: 0.1 ms a frame for the selfie model's 256x144 map.
+edges afterwards. The frame, shrunk to the map's size, goes along for the smoothing's
+motion gate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from numpy.typing import NDArray
 from mattekit.segmenters.base import Mask, Segmenter, SegmenterInfo
 from mattekit.segmenters.fusion import Prior
 from mattekit.stages.refine import UpsampleMethod, upsample_mask
-from mattekit.stages.temporal import DEADBAND, FLOOR, SURE, TemporalSmoother
+from mattekit.stages.temporal import DEADBAND, FLOOR, MOTION, REACH, STILL, SURE, TemporalSmoother
 
 __all__ = ["SmoothedSegmenter"]
 
@@ -26,7 +27,8 @@ class SmoothedSegmenter:
         inner: the per-frame segmenter.
         low_res: the inner segmenter's raw map and the upsampling that turns it into its
             mask (smoothing then runs on the small map); None to smooth full-size masks.
-        deadband, floor, sure: the smoothing's knobs (see `mattekit.stages.temporal.smooth_step`).
+        deadband, floor, sure, still, reach, motion: the smoothing's knobs (see
+            `mattekit.stages.temporal`).
     """
 
     def __init__(
@@ -37,10 +39,15 @@ class SmoothedSegmenter:
         deadband: float = DEADBAND,
         floor: float = FLOOR,
         sure: float = SURE,
+        still: float = STILL,
+        reach: float = REACH,
+        motion: float = MOTION,
     ) -> None:
         self._inner = inner
         self._low_res = low_res
-        self._smoother = TemporalSmoother(deadband=deadband, floor=floor, sure=sure)
+        self._smoother = TemporalSmoother(
+            deadband=deadband, floor=floor, sure=sure, still=still, reach=reach, motion=motion
+        )
         info = inner.info
         self.info = SegmenterInfo(f"{info.name}+smooth", info.providers, info.classes, info.instance)
 
@@ -52,8 +59,8 @@ class SmoothedSegmenter:
         """The next frame's mask, smoothed with the stream's running estimate."""
         if self._low_res is not None:
             prior, method = self._low_res
-            return upsample_mask(self._smoother.update(prior.predict(rgb)), rgb, method=method)
-        return self._smoother.update(self._inner.segment_frame(rgb, timestamp_ms))
+            return upsample_mask(self._smoother.update(prior.predict(rgb), rgb), rgb, method=method)
+        return self._smoother.update(self._inner.segment_frame(rgb, timestamp_ms), rgb)
 
     def reset(self) -> None:
         """Forget the running estimate and the inner segmenter's state."""
