@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from mattekit.allocator import release_freed_buffers
 from mattekit.errors import OptionError
-from mattekit.models import Session, ensure_model, get_spec
+from mattekit.models import Session, get_spec
 from mattekit.models.fetch import ensure_derived
 from mattekit.models.runtime import load_session
 from mattekit.segmenters.base import Mask, SegmenterInfo, StatelessSegmenter, model_input
@@ -40,9 +40,8 @@ class ISNetSegmenter(StatelessSegmenter):
 
     By default each photo is resized to a `long_side` x `long_side` square, as the model was
     trained (and as rembg runs it). With `keep_aspect` it keeps its aspect ratio instead:
-    long side `long_side`, short side scaled and rounded to a multiple of 32. A segmenter
-    that runs only the published graph's 1024x1024 uses that graph; any other runs every
-    size, 1024 included, on one graph whose Resize sizes follow the input
+    long side `long_side`, short side scaled and rounded to a multiple of 32. Every size,
+    the published 1024x1024 included, runs on one graph whose Resize sizes follow the input
     (`mattekit.models.resize`), built once and cached. With several sizes the masks are
     averaged (multi-scale inference): the smaller sees the whole subject, the larger its
     fine edges. The one session is loaded when the segmenter is built.
@@ -80,16 +79,10 @@ class ISNetSegmenter(StatelessSegmenter):
         self._spec = get_spec(model)
         self._refine = refine
         self._keep_aspect = keep_aspect
-        # One session per segmenter: the published graph when it is all that runs (7% faster
-        # at 1024 than the any-size graph on an idle 2-core AVX2 machine: 2.09 against 2.24 s),
-        # else the any-size graph for every size, 1024 included (equal within 1e-5): two
-        # sessions would hold two optimised copies of the weights, ~420 MB each.
-        traced = self._spec.input_size
-        self._session: Session = (
-            load_session(model, lambda: ensure_model(model), device)
-            if sides == (traced[0],) and traced[0] == traced[1] and not keep_aspect
-            else load_session(f"{model}@any", self._any_size_path, device)
-        )
+        # One session, the any-size graph, whatever the sizes: at 1024 it equals the published
+        # graph (within 1e-5) and peaked at 670-760 MB against the published graph's 1085-1100
+        # (ONNX Runtime plans the fixed-shape graph's buffers differently), 3-10% slower.
+        self._session: Session = load_session(f"{model}@any", self._any_size_path, device)
         providers = (self._session.provider,)
         name = f"{model}@{'+'.join(map(str, sides))}{'/aspect' if keep_aspect else ''}"
         self.info = SegmenterInfo(name, providers)
