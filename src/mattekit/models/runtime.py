@@ -28,6 +28,7 @@ __all__ = [
     "clear_cache",
     "describe_runtime",
     "load_session",
+    "memory_arena",
     "resolve_device",
     "thread_count",
 ]
@@ -72,7 +73,8 @@ def describe_runtime() -> str:
     chosen = resolve_device()
     return (
         f"onnxruntime {ort.__version__}; devices here: {have}; "
-        f"selected: {chosen} ({DEVICES[chosen]}); threads: {thread_count()}"
+        f"selected: {chosen} ({DEVICES[chosen]}); threads: {thread_count()}; "
+        f"memory arena: {'on' if memory_arena() else 'off'}"
     )
 
 
@@ -91,6 +93,23 @@ def thread_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+_ON, _OFF = ("1", "on", "true", "yes"), ("", "0", "off", "false", "no")
+
+
+def memory_arena() -> bool:
+    """Whether sessions keep ONNX Runtime's memory arena: ``$MATTEKIT_ARENA`` on, else off.
+
+    Off, activations are freed after every run and page-faulted in again on the next: IS-Net
+    at 1024 page-faults about 1.2 GB a run. On, IS-Net ran 17-32% faster on the 2-core test
+    machine but the process peaked 150-500 MB higher (24 MP at `accurate`: 1143 MB against
+    about 800), so it is for machines with memory to spare.
+    """
+    env = os.environ.get("MATTEKIT_ARENA", "").strip().lower()
+    if env not in _ON + _OFF:
+        raise OptionError(f"MATTEKIT_ARENA must be on or off (1 or 0), got '{env}'")
+    return env in _ON
 
 
 @dataclass
@@ -130,7 +149,7 @@ class Session:
         return {name: np.asarray(o) for name, o in zip(self.output_names, outputs, strict=True)}
 
 
-_cache: dict[tuple[str, str, int], Session] = {}
+_cache: dict[tuple[str, str, int, bool], Session] = {}
 _lock = threading.Lock()
 
 
@@ -148,11 +167,11 @@ def load_session(name: str, locate: Callable[[], Path], device: str | None = Non
             session could not be created on it.
     """
     device = resolve_device(device)
-    threads = thread_count()
-    key = (name, device, threads)
+    threads, arena = thread_count(), memory_arena()
+    key = (name, device, threads, arena)
     with _lock:
         if key not in _cache:
-            _cache[key] = _create(name, locate(), device, threads)
+            _cache[key] = _create(name, locate(), device, threads, arena)
         return _cache[key]
 
 
@@ -162,7 +181,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _create(name: str, path: Path, device: str, threads: int) -> Session:
+def _create(name: str, path: Path, device: str, threads: int, arena: bool) -> Session:
     import onnxruntime as ort
 
     provider = DEVICES[device]
@@ -183,8 +202,8 @@ def _create(name: str, path: Path, device: str, threads: int) -> Session:
     # slowed the glue after each model run (111 -> 62 ms after the selfie model under load).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Without ONNX Runtime's arena and planned memory pattern, activations are freed after
-    # each run: the IS-Net levels peaked at 1.4 GB instead of 3.3 GB, at the same speed.
-    options.enable_cpu_mem_arena = False
+    # each run: the IS-Net levels peaked at 1.4 GB instead of 3.3 GB (see `memory_arena`).
+    options.enable_cpu_mem_arena = arena
     options.enable_mem_pattern = False
     providers: list[Any] = [provider] if device == "cpu" else [provider, DEVICES["cpu"]]
     try:
