@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from mattekit.segmenters.base import Mask, Segmenter, SegmenterInfo
 from mattekit.segmenters.fusion import Prior
 from mattekit.stages.refine import UpsampleMethod, upsample_mask
-from mattekit.stages.temporal import DEADBAND, FLOOR, MOTION, REACH, STILL, SURE, TemporalSmoother
+from mattekit.stages.temporal import TemporalSmoother
 
 __all__ = ["SmoothedSegmenter"]
 
@@ -27,7 +27,7 @@ class SmoothedSegmenter:
         inner: the per-frame segmenter.
         low_res: the inner segmenter's raw map and the upsampling that turns it into its
             mask (smoothing then runs on the small map); None to smooth full-size masks.
-        deadband, floor, sure, still, reach, motion: the smoothing's knobs (see
+        smoother: the running estimate with its knobs; None for the defaults (see
             `mattekit.stages.temporal`).
     """
 
@@ -36,18 +36,11 @@ class SmoothedSegmenter:
         inner: Segmenter,
         *,
         low_res: tuple[Prior, UpsampleMethod] | None = None,
-        deadband: float = DEADBAND,
-        floor: float = FLOOR,
-        sure: float = SURE,
-        still: float = STILL,
-        reach: float = REACH,
-        motion: float = MOTION,
+        smoother: TemporalSmoother | None = None,
     ) -> None:
         self._inner = inner
         self._low_res = low_res
-        self._smoother = TemporalSmoother(
-            deadband=deadband, floor=floor, sure=sure, still=still, reach=reach, motion=motion
-        )
+        self._smoother = smoother or TemporalSmoother()
         info = inner.info
         self.info = SegmenterInfo(f"{info.name}+smooth", info.providers, info.classes, info.instance)
 
