@@ -47,7 +47,7 @@ from mattekit.models.tfjs_ops import HANDLERS, TF_TYPES, TO_NCHW, TO_NHWC, TfNod
 __all__ = ["OPSET", "Value", "convert_tfjs_to_onnx", "dequantize", "read_weights", "tfjs_to_onnx_model"]
 
 OPSET = 17
-IR_VERSION = 8  # as convert.py: the IR version onnx wrote with opset 17
+IR_VERSION = 8  # as models/convert: the IR version onnx wrote with opset 17
 _STRUCTURAL = {"Const", "Placeholder", "Identity", "StopGradient", "Snapshot", "Switch", "Merge"}
 _RAW = {"float32": "<f4", "int32": "<i4", "bool": "|b1"}
 _QUANT = {"uint8": "<u1", "uint16": "<u2", "float16": "<f2"}
