@@ -148,3 +148,25 @@ def test_unknown_jobs_are_404(client: httpx.Client) -> None:
     ]:
         answer = client.request(method, path)
         assert answer.status_code == 404 and "no video job" in answer.json()["detail"]
+
+
+def test_a_failed_job_reports_its_error_as_the_endpoints_do(client: httpx.Client, tmp_path: Path) -> None:
+    # An animation over the pixel limit the request asks for fails in the job; its error has
+    # the body of the endpoints' errors, with the status it would have had, and no
+    # command-line flag to pass.
+    frames = [Image.new("RGB", (64, 48), (40 * i, 90, 160)) for i in range(3)]
+    path = tmp_path / "wave.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    answer = client.post(
+        "/v1/video",
+        files={"file": ("wave.gif", path.read_bytes(), "image/gif")},
+        data={**PERSON_FAST, "bg": "white", "format": "webp", "max_pixels": "1000"},
+    )
+    assert answer.status_code == 202, answer.text
+    state = wait_done(client, answer.json()["id"])
+    assert state["state"] == "failed", state
+    error = state["error"]
+    assert isinstance(error, dict)
+    assert error["error"] == "InputTooLargeError" and error["status"] == 413 and error["option"] is None
+    assert "64x48 is over the limit of 1000 pixels per frame" in error["detail"]
+    assert "--max-pixels" not in error["detail"]

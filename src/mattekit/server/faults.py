@@ -18,6 +18,7 @@ Every error answer is JSON, ``{"error": <class>, "detail": <one line>, "option":
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from starlette.responses import JSONResponse
 
@@ -34,6 +35,7 @@ __all__ = [
     "Unauthorized",
     "UploadTimeout",
     "WorkTimeout",
+    "error_body",
     "error_response",
     "status_for",
 ]
@@ -105,8 +107,21 @@ def status_for(exc: MattekitError) -> int:
 
 
 def one_line(exc: BaseException) -> str:
-    """The error's message on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The error's message on one line, as a client of the server reads it."""
+    message = str(exc)
+    if isinstance(exc, InputTooLargeError) and exc.hint:
+        # The caller's own hint (a command-line flag) means nothing to a client of the server.
+        message = f"{exc.reason}; the server's operator sets its limits"
+    return " ".join(message.split()) or type(exc).__name__
+
+
+def error_body(exc: MattekitError) -> dict[str, Any]:
+    """The JSON body of an error answer (a failed video job carries the same)."""
+    return {
+        "error": type(exc).__name__,
+        "detail": one_line(exc),
+        "option": exc.option if isinstance(exc, OptionError) else None,
+    }
 
 
 def error_response(exc: MattekitError) -> JSONResponse:
@@ -117,13 +132,4 @@ def error_response(exc: MattekitError) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="mattekit"'
-    detail = one_line(exc)
-    if isinstance(exc, InputTooLargeError) and exc.hint:
-        # The caller's own hint (a command-line flag) means nothing to a client of the server.
-        detail = " ".join(f"{exc.reason}; the server's operator sets its limits".split())
-    body = {
-        "error": type(exc).__name__,
-        "detail": detail,
-        "option": exc.option if isinstance(exc, OptionError) else None,
-    }
-    return JSONResponse(body, status_code=status_for(exc), headers=headers)
+    return JSONResponse(error_body(exc), status_code=status_for(exc), headers=headers)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mattekit.errors import MattekitError, OptionError, UnsupportedInputError
+from mattekit.errors import MattekitError, UnsupportedInputError
 from mattekit.options import RemoveOptions
-from mattekit.server.faults import JobNotDone, NotFound, QueueFull, one_line, status_for
+from mattekit.server.faults import JobNotDone, NotFound, QueueFull, error_body, status_for
 from mattekit.stages.backgrounds import Picture
 from mattekit.video import process_video
 
@@ -206,8 +206,7 @@ class JobBoard:
             shutil.rmtree(job.folder, ignore_errors=True)
             return
         except MattekitError as exc:
-            job.error = {"error": type(exc).__name__, "detail": one_line(exc), "status": status_for(exc),
-                         "option": exc.option if isinstance(exc, OptionError) else None}  # fmt: skip
+            job.error = {**error_body(exc), "status": status_for(exc)}
             job.state = "failed"
         except Exception as exc:  # a job must end in a state, whatever went wrong
             job.error = {"error": "InternalError", "detail": f"internal error ({type(exc).__name__})",
