@@ -80,8 +80,6 @@ class Level:
         detail: IS-Net sizes whose mask is fused with the family's as edge detail
             (empty: none).
         fusion: how the detail is fused (see `Fusion`).
-        keep_aspect: IS-Net sees the photo at its own aspect ratio, `sizes` or `detail`
-            being the long side; else a square.
         refine: the default edge refinement.
     """
 
@@ -90,7 +88,6 @@ class Level:
     tiles: bool = False
     detail: tuple[int, ...] = ()
     fusion: Fusion = "mean"
-    keep_aspect: bool = False
     refine: str = "guided"
 
 
@@ -135,7 +132,7 @@ _Builder = Callable[[Level, "str | None", UpsampleMethod, "frozenset[int] | None
 _FAMILIES: dict[str, _Builder] = {
     "selfie": lambda level, device, upsample, _: SelfieSegmenter(device, refine=upsample),
     "isnet": lambda level, device, upsample, _: ISNetSegmenter(
-        DETAIL_MODEL, level.sizes, device, refine=upsample, keep_aspect=level.keep_aspect
+        DETAIL_MODEL, level.sizes, device, refine=upsample
     ),
     "deeplab": lambda level, device, upsample, classes: ClassSegmenter(
         classes or frozenset(), SemanticSegmenter(device, tiles=level.tiles, refine=upsample)
@@ -184,7 +181,7 @@ def build_segmenter(
     else:
         segmenter = _FAMILIES[level.family](level, device, upsample, classes)
         if level.detail:
-            detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device, keep_aspect=level.keep_aspect)
+            detail = ISNetSegmenter(DETAIL_MODEL, level.detail, device)
             segmenter = DetailSegmenter(segmenter, detail, upsample=upsample, fusion=level.fusion)  # type: ignore[arg-type]
     if video and not recurrent:  # a per-frame model: smoothed over time
         low_res = (segmenter, upsample) if isinstance(segmenter, (SelfieSegmenter, ISNetSegmenter)) else None
