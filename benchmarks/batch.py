@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import EVAL, machine
 
 from mattekit.batch import run_batch
-from mattekit.batch.work import available_cores
+from mattekit.models.runtime import usable_cpus
 
 SETS = ("people", "fullbody", "objects")
 VARIANTS = (1920, 3000)
@@ -117,7 +117,7 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    cores = available_cores()
+    cores = usable_cpus()
     rows: list[dict[str, Any]] = []
     ray_start = None
     work = Path(tempfile.mkdtemp(prefix="mattekit-batch-bench-"))

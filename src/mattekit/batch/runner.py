@@ -19,11 +19,11 @@ from typing import Any
 from mattekit.batch.manifest import LOCK_NAME, InputStamp, Manifest, remove_litter
 from mattekit.batch.plan import Job, plan_batch
 from mattekit.batch.report import ItemResult, Report, Summary
-from mattekit.batch.work import Task, available_cores
+from mattekit.batch.work import Task
 from mattekit.errors import MattekitError, OptionError
 from mattekit.io.images import format_for_path
 from mattekit.io.names import OUTPUT_NAMES
-from mattekit.models.runtime import thread_count
+from mattekit.models.runtime import thread_count, usable_cpus
 
 __all__ = ["ENGINES", "REPORT_NAME", "VERBS", "default_workers", "run_batch"]
 
@@ -50,7 +50,7 @@ def default_workers(quality: str, *, cores: int | None = None, threads: int | No
     setting for person fast and level with the others for auto balanced on 2 cores
     (`benchmarks/batch.py`), and no more workers than the free memory holds.
     """
-    cores = cores or available_cores()
+    cores = cores or usable_cpus()
     threads = threads or 1
     workers = max(1, cores // threads)
     free = _free_memory()
@@ -134,7 +134,7 @@ def run_batch(
     out_root = Path(out_dir)
     out_root.mkdir(parents=True, exist_ok=True)
     report_path = Path(report) if report is not None else out_root / REPORT_NAME
-    cores = available_cores()
+    cores = usable_cpus()
     if threads is None and os.environ.get("MATTEKIT_THREADS", "").strip():
         threads = thread_count()  # the user's threads per worker
     if engine == "local":

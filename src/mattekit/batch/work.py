@@ -22,7 +22,7 @@ from mattekit.options import RemoveOptions
 from mattekit.remover import Remover
 from mattekit.stages.backgrounds import Picture
 
-__all__ = ["Task", "available_cores", "process_one", "set_threads"]
+__all__ = ["Task", "process_one", "set_threads"]
 
 OptionValue = str | tuple[str, ...]
 
@@ -108,14 +108,6 @@ def set_threads(threads: int) -> None:
     import cv2
 
     cv2.setNumThreads(threads)
-
-
-def available_cores() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _since(start: float) -> float:

@@ -31,6 +31,7 @@ __all__ = [
     "memory_arena",
     "resolve_device",
     "thread_count",
+    "usable_cpus",
 ]
 
 DEVICES: dict[str, str] = {
@@ -89,6 +90,11 @@ def thread_count() -> int:
         if value < 1:
             raise OptionError(f"MATTEKIT_THREADS must be a positive integer, got '{env}'")
         return value
+    return usable_cpus()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system has one)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 from dataclasses import dataclass
 
 from mattekit.errors import OptionError
+from mattekit.models.runtime import usable_cpus
 from mattekit.options import RemoveOptions
 
 __all__ = ["API_KEY_ENV", "ServerSettings", "check_bind", "is_loopback"]
@@ -16,11 +16,7 @@ API_KEY_ENV = "MATTEKIT_API_KEY"
 
 
 def _default_workers() -> int:
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus // 2))
+    return max(1, min(4, usable_cpus() // 2))
 
 
 @dataclass(frozen=True)
